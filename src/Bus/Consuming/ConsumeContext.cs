@@ -1,0 +1,99 @@
+namespace Bus;
+
+/// <summary>
+/// The envelope of the message being consumed, and publishing that carries the message's correlation id over.
+/// </summary>
+/// <remarks>
+/// The bus reuses context objects between messages so that consuming allocates nothing: a context is valid only until
+/// the consumer's task completes. Copy what you need to keep.
+/// </remarks>
+public abstract class ConsumeContext
+{
+    private readonly QueueWorker _worker;
+    private Envelope _envelope;
+
+    private protected ConsumeContext(QueueWorker worker) => _worker = worker;
+
+    /// <summary>Gets the whole envelope.</summary>
+    public Envelope Envelope => _envelope;
+
+    /// <summary>Gets the unique, time-ordered message id.</summary>
+    public Guid MessageId => _envelope.MessageId;
+
+    /// <summary>Gets the id that ties this message to its conversation; messages published from here carry it on.</summary>
+    public Guid CorrelationId => _envelope.CorrelationId;
+
+    /// <summary>Gets the time the message was sent.</summary>
+    public DateTimeOffset Timestamp => _envelope.Timestamp;
+
+    /// <summary>Gets the message type.</summary>
+    public Type MessageType => _envelope.MessageType;
+
+    /// <summary>Gets the exchange the message was published to; empty when it was sent to the queue directly.</summary>
+    public string Exchange => _envelope.Exchange;
+
+    /// <summary>Gets the routing key; empty when none was given.</summary>
+    public string RoutingKey => _envelope.RoutingKey;
+
+    /// <summary>Gets the headers; empty when none were given.</summary>
+    public IReadOnlyDictionary<string, object?> Headers => _envelope.Headers;
+
+    /// <summary>Gets how many times the message has been delivered, this delivery included (1 on the first).</summary>
+    public int DeliveryCount => _envelope.DeliveryCount;
+
+    /// <summary>Gets the name of the queue the message came from.</summary>
+    public string Queue => _worker.Queue.Name;
+
+    /// <summary>Publishes a message with this message's correlation id.</summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">Cancels the publish.</param>
+    /// <returns>A task that completes when every bound queue has accepted the message.</returns>
+    public ValueTask PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default) =>
+        _worker.Bus.PublishCoreAsync(message, null, null, null, _envelope.CorrelationId, _worker, cancellationToken);
+
+    /// <summary>Publishes a message with a routing key and this message's correlation id.</summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="message">The message.</param>
+    /// <param name="routingKey">The routing key.</param>
+    /// <param name="cancellationToken">Cancels the publish.</param>
+    /// <returns>A task that completes when every bound queue has accepted the message.</returns>
+    public ValueTask PublishAsync<TMessage>(TMessage message, string routingKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(routingKey);
+        return _worker.Bus.PublishCoreAsync(message, null, routingKey, null, _envelope.CorrelationId, _worker, cancellationToken);
+    }
+
+    /// <summary>Publishes a message with options; the correlation id is this message's unless the options set one.</summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="message">The message.</param>
+    /// <param name="options">Exchange, routing key, headers and other options.</param>
+    /// <param name="cancellationToken">Cancels the publish.</param>
+    /// <returns>A task that completes when every bound queue has accepted the message.</returns>
+    public ValueTask PublishAsync<TMessage>(TMessage message, PublishOptions? options, CancellationToken cancellationToken = default) =>
+        _worker.Bus.PublishCoreAsync(message, options, null, null, _envelope.CorrelationId, _worker, cancellationToken);
+
+    /// <summary>Sends a message to one queue, with this message's correlation id.</summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="queue">The queue name.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>A task that completes when the queue has accepted the message.</returns>
+    public ValueTask SendAsync<TMessage>(string queue, TMessage message, CancellationToken cancellationToken = default) =>
+        SendAsync(queue, message, null, cancellationToken);
+
+    /// <summary>Sends a message to one queue with options; the correlation id is this message's unless the options set one.</summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="queue">The queue name.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="options">Routing key, headers and other options; <see cref="PublishOptions.Exchange"/> must be null.</param>
+    /// <param name="cancellationToken">Cancels the send.</param>
+    /// <returns>A task that completes when the queue has accepted the message.</returns>
+    public ValueTask SendAsync<TMessage>(string queue, TMessage message, PublishOptions? options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return _worker.Bus.PublishCoreAsync(message, options, null, queue, _envelope.CorrelationId, _worker, cancellationToken);
+    }
+
+    private protected void SetEnvelope(in Envelope envelope) => _envelope = envelope;
+}

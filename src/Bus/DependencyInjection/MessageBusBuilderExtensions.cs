@@ -1,0 +1,146 @@
+using Bus;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Configures the bus's consumers and topology. Problems are reported together when the bus starts.</summary>
+public static class MessageBusBuilderExtensions
+{
+    /// <summary>
+    /// Adds a consumer for every <see cref="IConsumer{TMessage}"/> the type implements. By default it gets its own
+    /// queue, named after the type, bound to each message type's exchange, so two consumers of one message each get
+    /// every message. The type is registered in the service collection unless it already is.
+    /// </summary>
+    /// <typeparam name="TConsumer">The consumer type.</typeparam>
+    /// <param name="builder">The bus builder.</param>
+    /// <param name="configure">Sets the queue, lifetime, queue options and bindings.</param>
+    /// <returns>The builder.</returns>
+    public static IMessageBusBuilder AddConsumer<TConsumer>(this IMessageBusBuilder builder, Action<ConsumerOptions>? configure = null)
+        where TConsumer : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new ConsumerOptions();
+        configure?.Invoke(options);
+        var lifetime = options.Lifetime == ConsumerLifetime.Singleton ? ServiceLifetime.Singleton : ServiceLifetime.Scoped;
+        builder.Services.TryAdd(new ServiceDescriptor(typeof(TConsumer), typeof(TConsumer), lifetime));
+        return builder.Configure(topology => topology.Consumers.Add(new ConsumerDefinition(typeof(TConsumer), options)));
+    }
+
+    /// <summary>Declares an exchange of a built-in routing type.</summary>
+    /// <param name="builder">The bus builder.</param>
+    /// <param name="name">The exchange name.</param>
+    /// <param name="type">The routing type.</param>
+    /// <returns>The builder.</returns>
+    public static IMessageBusBuilder AddExchange(this IMessageBusBuilder builder, string name, ExchangeType type)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!Enum.IsDefined(type))
+        {
+            throw new ArgumentOutOfRangeException(nameof(type), type, $"{type} is not an {nameof(ExchangeType)}.");
+        }
+
+        return builder.AddExchange(name, RoutingStrategies.For(type));
+    }
+
+    /// <summary>Declares an exchange that routes with a strategy of your own.</summary>
+    /// <param name="builder">The bus builder.</param>
+    /// <param name="name">The exchange name.</param>
+    /// <param name="strategy">The routing strategy.</param>
+    /// <returns>The builder.</returns>
+    public static IMessageBusBuilder AddExchange(this IMessageBusBuilder builder, string name, IRoutingStrategy strategy)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(strategy);
+        return builder.Configure(topology => topology.Exchanges.Add(new ExchangeDefinition(name, strategy)));
+    }
+
+    /// <summary>
+    /// Declares a named queue, for competing consumers (<see cref="QueueOptions.Concurrency"/>), point-to-point sends
+    /// and explicit bindings.
+    /// </summary>
+    /// <param name="builder">The bus builder.</param>
+    /// <param name="name">The queue name.</param>
+    /// <param name="configure">Sets the queue options.</param>
+    /// <returns>The builder.</returns>
+    public static IMessageBusBuilder AddQueue(this IMessageBusBuilder builder, string name, Action<QueueOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var options = new QueueOptions();
+        configure?.Invoke(options);
+        return builder.Configure(topology => topology.Queues.Add(new QueueDefinition(name, options)));
+    }
+
+    /// <summary>Binds a queue to an exchange with a binding key (a pattern on topic exchanges).</summary>
+    /// <param name="builder">The bus builder.</param>
+    /// <param name="exchange">The exchange name.</param>
+    /// <param name="queue">The queue name.</param>
+    /// <param name="routingKey">The binding key; ignored by fanout exchanges.</param>
+    /// <returns>The builder.</returns>
+    public static IMessageBusBuilder Bind(this IMessageBusBuilder builder, string exchange, string queue, string routingKey = "")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(exchange);
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        ArgumentNullException.ThrowIfNull(routingKey);
+        return builder.Configure(topology => topology.Bindings.Add(new BindingDefinition(exchange, null, queue, routingKey, null)));
+    }
+
+    /// <summary>Binds a queue to a headers exchange with arguments matched against message headers.</summary>
+    /// <param name="builder">The bus builder.</param>
+    /// <param name="exchange">The exchange name.</param>
+    /// <param name="queue">The queue name.</param>
+    /// <param name="arguments">The binding arguments; <c>x-match</c> is <c>all</c> (the default) or <c>any</c>.</param>
+    /// <returns>The builder.</returns>
+    public static IMessageBusBuilder Bind(this IMessageBusBuilder builder, string exchange, string queue, IReadOnlyDictionary<string, object?> arguments)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(exchange);
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        ArgumentNullException.ThrowIfNull(arguments);
+        return builder.Configure(topology => topology.Bindings.Add(new BindingDefinition(exchange, null, queue, string.Empty, arguments)));
+    }
+
+    /// <summary>Binds a queue to the exchange <typeparamref name="TMessage"/> is published to.</summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="builder">The bus builder.</param>
+    /// <param name="queue">The queue name.</param>
+    /// <param name="routingKey">The binding key; ignored by fanout exchanges.</param>
+    /// <returns>The builder.</returns>
+    public static IMessageBusBuilder Bind<TMessage>(this IMessageBusBuilder builder, string queue, string routingKey = "")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        ArgumentNullException.ThrowIfNull(routingKey);
+        return builder.Configure(topology => topology.Bindings.Add(new BindingDefinition(null, typeof(TMessage), queue, routingKey, null)));
+    }
+
+    /// <summary>
+    /// Publishes <typeparamref name="TMessage"/> to a declared exchange instead of its own fanout exchange; consumers of
+    /// the type bind their queues there.
+    /// </summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="builder">The bus builder.</param>
+    /// <param name="exchange">The exchange name.</param>
+    /// <returns>The builder.</returns>
+    public static IMessageBusBuilder MapMessage<TMessage>(this IMessageBusBuilder builder, string exchange)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(exchange);
+        return builder.Configure(topology => topology.MessageExchanges.Add(new MessageExchangeDefinition(typeof(TMessage), exchange)));
+    }
+
+    /// <summary>Configures the bus options.</summary>
+    /// <param name="builder">The bus builder.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The builder.</returns>
+    public static IMessageBusBuilder Configure(this IMessageBusBuilder builder, Action<BusOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.Configure(configure);
+        return builder;
+    }
+
+    private static IMessageBusBuilder Configure(this IMessageBusBuilder builder, Action<TopologyDefinition> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Configure<BusOptions>(options => configure(options.Topology));
+        return builder;
+    }
+}

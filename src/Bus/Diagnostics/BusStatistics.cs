@@ -1,0 +1,34 @@
+namespace Bus;
+
+/// <summary>Counters of the bus and its queues, read at one moment.</summary>
+public sealed class BusStatistics
+{
+    internal BusStatistics(long unroutable, IReadOnlyList<QueueStatistics> queues)
+    {
+        Unroutable = unroutable;
+        Queues = queues;
+    }
+
+    /// <summary>Gets the number of published messages no queue was bound for.</summary>
+    public long Unroutable { get; }
+
+    /// <summary>Gets the statistics of each queue.</summary>
+    public IReadOnlyList<QueueStatistics> Queues { get; }
+
+    /// <summary>Gets the statistics of one queue.</summary>
+    /// <param name="name">The queue name.</param>
+    /// <returns>The queue's statistics.</returns>
+    /// <exception cref="KeyNotFoundException">No queue has that name.</exception>
+    public QueueStatistics GetQueue(string name)
+    {
+        foreach (var queue in Queues)
+        {
+            if (string.Equals(queue.Name, name, StringComparison.Ordinal))
+            {
+                return queue;
+            }
+        }
+
+        throw new KeyNotFoundException($"No queue named '{name}'.");
+    }
+}

@@ -1,0 +1,27 @@
+namespace Bus;
+
+/// <summary>Options of the bus as a whole. The topology is configured through <c>AddMessageBus</c>'s builder.</summary>
+public sealed class BusOptions
+{
+    /// <summary>The default <see cref="StopTimeout"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultStopTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The default <see cref="RoutingCacheSize"/>.</summary>
+    public const int DefaultRoutingCacheSize = 10_000;
+
+    /// <summary>
+    /// Gets or sets how long a stop waits for queued and in-flight messages to be processed before it cancels the
+    /// consumers' tokens and reports what is left.
+    /// </summary>
+    /// <value>Zero or more, or <see cref="Timeout.InfiniteTimeSpan"/>. The default is <see cref="DefaultStopTimeout"/>.</value>
+    public TimeSpan StopTimeout { get; set; } = DefaultStopTimeout;
+
+    /// <summary>
+    /// Gets or sets how many routing keys each topic exchange remembers the matching queues of. Keys beyond the limit
+    /// are matched through the exchange's trie on every publish, which is still independent of the number of bindings.
+    /// </summary>
+    /// <value>Zero or more. The default is <see cref="DefaultRoutingCacheSize"/> (10,000).</value>
+    public int RoutingCacheSize { get; set; } = DefaultRoutingCacheSize;
+
+    internal TopologyDefinition Topology { get; } = new();
+}

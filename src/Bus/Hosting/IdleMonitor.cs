@@ -1,0 +1,40 @@
+namespace Bus;
+
+/// <summary>
+/// Lets callers wait until the bus is idle without polling: queues signal when they run empty, but only while
+/// someone waits, so the hot path pays one volatile read.
+/// </summary>
+internal sealed class IdleMonitor
+{
+    private TaskCompletionSource _changed = NewSignal();
+    private int _waiters;
+
+    public bool HasWaiters => Volatile.Read(ref _waiters) != 0;
+
+    public void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+
+    public async Task WaitAsync(Func<bool> isIdle, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waiters);
+        try
+        {
+            while (true)
+            {
+                // Take the signal before checking: a queue running empty after the check completes this signal.
+                var changed = Volatile.Read(ref _changed);
+                if (isIdle())
+                {
+                    return;
+                }
+
+                await changed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiters);
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

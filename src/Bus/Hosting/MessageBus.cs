@@ -1,0 +1,370 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Bus;
+
+/// <summary>The bus: publishing (route, then enqueue into every bound queue) and the lifecycle.</summary>
+[DebuggerDisplay("Bus {State}")]
+internal sealed class MessageBus : IMessageBus
+{
+    private readonly Lock _stateLock = new();
+    private readonly BusOptions _options;
+    private readonly TimeProvider _time;
+    private readonly MessageIdGenerator _ids = new();
+    private readonly BusTopology _topology;
+    private volatile BusState _state = BusState.Created;
+    private Task<DrainReport>? _stopping;
+    private long _unroutable;
+    private int _disposed;
+
+    public MessageBus(
+        IOptions<BusOptions> options,
+        IMessageTransport transport,
+        TimeProvider time,
+        IServiceProvider services,
+        ILoggerFactory? loggerFactory = null)
+    {
+        _options = options.Value;
+        _time = time;
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Bus");
+        _topology = new BusTopology(this, _options, transport, services);
+    }
+
+    public BusState State => _state;
+
+    public IBusTopology Topology => _topology;
+
+    internal ILogger Logger { get; }
+
+    internal IdleMonitor Idle { get; } = new();
+
+    public ValueTask PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default) =>
+        PublishCoreAsync(message, null, null, null, null, null, cancellationToken);
+
+    public ValueTask PublishAsync<TMessage>(TMessage message, string routingKey, CancellationToken cancellationToken = default)
+    {
+        if (routingKey is null)
+        {
+            ThrowHelper.ThrowArgumentNull(nameof(routingKey));
+        }
+
+        return PublishCoreAsync(message, null, routingKey, null, null, null, cancellationToken);
+    }
+
+    public ValueTask PublishAsync<TMessage>(TMessage message, PublishOptions? options, CancellationToken cancellationToken = default) =>
+        PublishCoreAsync(message, options, null, null, null, null, cancellationToken);
+
+    public ValueTask SendAsync<TMessage>(string queue, TMessage message, CancellationToken cancellationToken = default) =>
+        SendAsync(queue, message, null, cancellationToken);
+
+    public ValueTask SendAsync<TMessage>(string queue, TMessage message, PublishOptions? options, CancellationToken cancellationToken = default)
+    {
+        if (queue is null)
+        {
+            ThrowHelper.ThrowArgumentNull(nameof(queue));
+        }
+
+        return PublishCoreAsync(message, options, null, queue, null, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// The publish path: check, route, stamp the envelope, enqueue into every destination. It completes synchronously
+    /// and allocates nothing when every queue has room. A <paramref name="routingKey"/> given apart from the options
+    /// wins; a <paramref name="queue"/> sends point-to-point; <paramref name="origin"/> is the worker of the consumer
+    /// publishing, if any.
+    /// </summary>
+    internal ValueTask PublishCoreAsync<TMessage>(
+        TMessage message,
+        PublishOptions? options,
+        string? routingKey,
+        string? queue,
+        Guid? correlationId,
+        QueueWorker? origin,
+        CancellationToken cancellationToken)
+    {
+        if (message is null)
+        {
+            ThrowHelper.ThrowArgumentNull(nameof(message));
+        }
+
+        origin ??= QueueWorker.Current;
+        var state = _state;
+        if (state != BusState.Running && (state != BusState.Stopping || origin is null))
+        {
+            ThrowHelper.ThrowNotRunning(typeof(TMessage), state);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        routingKey ??= options?.RoutingKey ?? string.Empty;
+        if (routingKey.Length > RoutingKeys.MaxLength)
+        {
+            ThrowHelper.ThrowRoutingKeyTooLong(routingKey);
+        }
+
+        var headers = options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null;
+        BusQueue[] route;
+        string exchangeName;
+        if (queue is not null)
+        {
+            if (options?.Exchange is not null)
+            {
+                ThrowHelper.ThrowExchangeWithQueue();
+            }
+
+            route = _topology.GetQueueRoute(queue);
+            exchangeName = string.Empty;
+        }
+        else
+        {
+            var exchange = options?.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange<TMessage>();
+            route = exchange.Route(new RoutingContext(typeof(TMessage), routingKey, headers ?? MessageHeaders.Empty));
+            exchangeName = exchange.Name;
+            if (route.Length == 0)
+            {
+                return Unroutable(typeof(TMessage), exchangeName, routingKey, options?.Mandatory == true);
+            }
+        }
+
+        var now = _time.GetUtcNow();
+        var messageId = options?.MessageId ?? _ids.Next(now);
+        var envelope = new Envelope(
+            message,
+            typeof(TMessage),
+            messageId,
+            options?.CorrelationId ?? correlationId ?? origin?.CurrentCorrelationId ?? messageId,
+            now,
+            exchangeName,
+            routingKey,
+            headers,
+            deliveryCount: 1);
+
+        for (var i = 0; i < route.Length; i++)
+        {
+            var status = route[i].TryEnqueue(envelope, origin);
+            if (status != EnqueueStatus.Accepted)
+            {
+                return DeliverSlowAsync(route, i, status, envelope, origin, cancellationToken);
+            }
+        }
+
+        return default;
+    }
+
+    /// <summary>
+    /// Delivers to the remaining queues once one could not take the message at once: waits where the queue asks the
+    /// publisher to wait, keeps going past queues that refuse, and reports the first refusal at the end, so that
+    /// queues with room get their copy (as RabbitMQ does).
+    /// </summary>
+    private async ValueTask DeliverSlowAsync(BusQueue[] route, int index, EnqueueStatus status, Envelope envelope, QueueWorker? origin, CancellationToken cancellationToken)
+    {
+        Exception? refusal = null;
+        for (var i = index; i < route.Length; i++)
+        {
+            var queue = route[i];
+            if (i > index)
+            {
+                status = queue.TryEnqueue(envelope, origin);
+            }
+
+            if (status == EnqueueStatus.Full)
+            {
+                status = await queue.EnqueueAsync(envelope, cancellationToken).ConfigureAwait(false);
+            }
+
+            refusal ??= status switch
+            {
+                EnqueueStatus.Rejected => new QueueFullException(
+                    queue.Name,
+                    envelope.MessageType,
+                    $"Queue '{queue.Name}' is full ({queue.Options.Capacity} messages) and rejects {envelope.MessageType}."),
+                EnqueueStatus.OverflowFull => new QueueFullException(
+                    queue.Name,
+                    envelope.MessageType,
+                    $"Queue '{queue.Name}' is full and so is its overflow for messages published by consumers ({queue.Options.EffectiveOverflowCapacity}); {envelope.MessageType} from a consumer cannot wait for room, because the consumer may be what has to make it. Raise QueueOptions.OverflowCapacity or Capacity."),
+
+                // A queue deleted after routing simply no longer takes messages; a stopped bus refuses the publish.
+                EnqueueStatus.Closed when _state == BusState.Stopped => new BusNotRunningException(envelope.MessageType, BusState.Stopped),
+                _ => null,
+            };
+        }
+
+        if (refusal is not null)
+        {
+            throw refusal;
+        }
+    }
+
+    private ValueTask Unroutable(Type messageType, string exchange, string routingKey, bool mandatory)
+    {
+        Interlocked.Increment(ref _unroutable);
+        Log.Unroutable(Logger, messageType, exchange, routingKey);
+        return mandatory
+            ? ValueTask.FromException(new UnroutableMessageException(messageType, exchange, routingKey))
+            : default;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_stateLock)
+        {
+            if (_state == BusState.Running)
+            {
+                return Task.CompletedTask;
+            }
+
+            if (_state != BusState.Created)
+            {
+                throw new InvalidOperationException("The bus has been stopped, and a stopped bus cannot be started again. Build a new service provider for a new bus.");
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            _state = BusState.Running;
+        }
+
+        _topology.StartWorkers();
+        Log.Started(Logger, _topology.QueueList.Length, _topology.ExchangeCount);
+        return Task.CompletedTask;
+    }
+
+    public Task<DrainReport> StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_stateLock)
+        {
+            if (_stopping is null)
+            {
+                var wasRunning = _state == BusState.Running;
+                _state = wasRunning ? BusState.Stopping : BusState.Stopped;
+                _stopping = wasRunning ? StopRunningAsync(cancellationToken) : Task.FromResult(CloseWithoutConsumers());
+            }
+
+            return _stopping;
+        }
+    }
+
+    public Task WaitForIdleAsync(CancellationToken cancellationToken = default) =>
+        Idle.WaitAsync(_topology.IsIdle, cancellationToken);
+
+    public BusStatistics GetStatistics()
+    {
+        var queues = _topology.QueueList;
+        var statistics = new QueueStatistics[queues.Length];
+        for (var i = 0; i < queues.Length; i++)
+        {
+            statistics[i] = queues[i].GetStatistics();
+        }
+
+        return new BusStatistics(Volatile.Read(ref _unroutable), statistics);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private async Task<DrainReport> StopRunningAsync(CancellationToken cancellationToken)
+    {
+        Log.Stopping(Logger, _options.StopTimeout);
+        var drained = await DrainAsync(cancellationToken).ConfigureAwait(false);
+        var queues = _topology.QueueList;
+        foreach (var queue in queues)
+        {
+            if (drained)
+            {
+                queue.Close();
+            }
+            else
+            {
+                queue.Abort();
+            }
+        }
+
+        lock (_stateLock)
+        {
+            _state = BusState.Stopped;
+        }
+
+        var workers = new Task[queues.Length];
+        for (var i = 0; i < queues.Length; i++)
+        {
+            workers[i] = queues[i].WhenWorkersStopped();
+        }
+
+        try
+        {
+            await Task.WhenAll(workers).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller stopped waiting for consumers that ignore cancellation; report what they hold.
+            foreach (var queue in queues)
+            {
+                queue.Abort();
+            }
+        }
+
+        return Report(drained, queues);
+    }
+
+    private async Task<bool> DrainAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.StopTimeout, _time);
+        using var drain = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            await Idle.WaitAsync(_topology.IsIdle, drain.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A bus stopped before it started: no consumer ever ran, so nothing could have been accepted.</summary>
+    private DrainReport CloseWithoutConsumers()
+    {
+        var queues = _topology.QueueList;
+        foreach (var queue in queues)
+        {
+            queue.Close();
+        }
+
+        return Report(drained: true, queues);
+    }
+
+    private DrainReport Report(bool drained, BusQueue[] queues)
+    {
+        var unprocessed = new List<UnprocessedMessage>();
+        foreach (var queue in queues)
+        {
+            var left = queue.CollectUnprocessed();
+            if (left.Count > 0)
+            {
+                Log.UnprocessedInQueue(Logger, queue.Name, left.Count);
+                unprocessed.AddRange(left);
+            }
+        }
+
+        if (unprocessed.Count == 0)
+        {
+            Log.StoppedDrained(Logger);
+        }
+        else
+        {
+            Log.StoppedWithUnprocessed(Logger, unprocessed.Count);
+        }
+
+        return new DrainReport(drained && unprocessed.Count == 0, unprocessed);
+    }
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+
+namespace Bus;
+
+/// <summary>
+/// A message as it travels through the bus: the message itself and everything the bus knows about it.
+/// </summary>
+/// <remarks>
+/// An envelope is a value type so that moving a message through exchanges and queues allocates nothing.
+/// Transports construct envelopes when they receive messages from elsewhere.
+/// </remarks>
+[DebuggerDisplay("{MessageType.Name,nq} {MessageId} key={RoutingKey} delivery={DeliveryCount}")]
+public readonly struct Envelope
+{
+    /// <summary>Creates an envelope.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="messageType">The message type consumers are selected by.</param>
+    /// <param name="messageId">The unique, time-ordered message id.</param>
+    /// <param name="correlationId">The id that ties this message to the conversation it belongs to.</param>
+    /// <param name="timestamp">When the message was sent.</param>
+    /// <param name="exchange">The exchange the message was published to; empty when it was sent to a queue directly.</param>
+    /// <param name="routingKey">The routing key; empty when none was given.</param>
+    /// <param name="headers">The headers, or <see langword="null"/> when there are none.</param>
+    /// <param name="deliveryCount">How many times the message has been delivered, this delivery included.</param>
+    public Envelope(
+        object message,
+        Type messageType,
+        Guid messageId,
+        Guid correlationId,
+        DateTimeOffset timestamp,
+        string exchange,
+        string routingKey,
+        IReadOnlyDictionary<string, object?>? headers,
+        int deliveryCount)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(messageType);
+        ArgumentNullException.ThrowIfNull(exchange);
+        ArgumentNullException.ThrowIfNull(routingKey);
+        ArgumentOutOfRangeException.ThrowIfLessThan(deliveryCount, 1);
+        Message = message;
+        MessageType = messageType;
+        MessageId = messageId;
+        CorrelationId = correlationId;
+        Timestamp = timestamp;
+        Exchange = exchange;
+        RoutingKey = routingKey;
+        _headers = headers;
+        DeliveryCount = deliveryCount;
+    }
+
+    private readonly IReadOnlyDictionary<string, object?>? _headers;
+
+    /// <summary>Gets the message.</summary>
+    public object Message { get; }
+
+    /// <summary>Gets the message type consumers are selected by.</summary>
+    public Type MessageType { get; }
+
+    /// <summary>Gets the unique, time-ordered message id.</summary>
+    public Guid MessageId { get; }
+
+    /// <summary>Gets the id that ties this message to the conversation it belongs to.</summary>
+    public Guid CorrelationId { get; }
+
+    /// <summary>Gets the time the message was sent, from the bus's <see cref="TimeProvider"/>.</summary>
+    public DateTimeOffset Timestamp { get; }
+
+    /// <summary>Gets the exchange the message was published to; empty when it was sent to a queue directly.</summary>
+    public string Exchange { get; }
+
+    /// <summary>Gets the routing key; empty when none was given.</summary>
+    public string RoutingKey { get; }
+
+    /// <summary>Gets the headers; empty when none were given.</summary>
+    public IReadOnlyDictionary<string, object?> Headers => _headers ?? MessageHeaders.Empty;
+
+    /// <summary>Gets how many times the message has been delivered, this delivery included (1 on the first).</summary>
+    public int DeliveryCount { get; }
+}

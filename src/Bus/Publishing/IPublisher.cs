@@ -1,0 +1,68 @@
+namespace Bus;
+
+/// <summary>Publishes messages to exchanges, and sends them to named queues.</summary>
+/// <remarks>
+/// A publish completes when every queue the message is routed to has accepted it. Called from inside a consumer, a
+/// publish never waits for room in a full queue: see <see cref="QueueOptions.OverflowCapacity"/>.
+/// </remarks>
+public interface IPublisher
+{
+    /// <summary>Publishes a message to its message type's exchange.</summary>
+    /// <typeparam name="TMessage">The message type; consumers of exactly this type receive it.</typeparam>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">Cancels the publish, also while it waits for room in a full queue.</param>
+    /// <returns>A task that completes when every bound queue has accepted the message.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="message"/> is null.</exception>
+    /// <exception cref="BusNotRunningException">The bus is not running.</exception>
+    /// <exception cref="QueueFullException">A queue in <see cref="QueueFullMode.Reject"/> mode was full.</exception>
+    ValueTask PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>Publishes a message to its message type's exchange with a routing key.</summary>
+    /// <typeparam name="TMessage">The message type; consumers of exactly this type receive it.</typeparam>
+    /// <param name="message">The message.</param>
+    /// <param name="routingKey">The routing key (at most 255 characters).</param>
+    /// <param name="cancellationToken">Cancels the publish, also while it waits for room in a full queue.</param>
+    /// <returns>A task that completes when every bound queue has accepted the message.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="message"/> or <paramref name="routingKey"/> is null.</exception>
+    /// <exception cref="BusNotRunningException">The bus is not running.</exception>
+    /// <exception cref="QueueFullException">A queue in <see cref="QueueFullMode.Reject"/> mode was full.</exception>
+    ValueTask PublishAsync<TMessage>(TMessage message, string routingKey, CancellationToken cancellationToken = default);
+
+    /// <summary>Publishes a message with options: a named exchange, routing key, headers, mandatory routing.</summary>
+    /// <typeparam name="TMessage">The message type; consumers of exactly this type receive it.</typeparam>
+    /// <param name="message">The message.</param>
+    /// <param name="options">The publish options.</param>
+    /// <param name="cancellationToken">Cancels the publish, also while it waits for room in a full queue.</param>
+    /// <returns>A task that completes when every bound queue has accepted the message.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="message"/> is null.</exception>
+    /// <exception cref="ArgumentException">The exchange is unknown, or a header is not a primitive value.</exception>
+    /// <exception cref="BusNotRunningException">The bus is not running.</exception>
+    /// <exception cref="UnroutableMessageException">The publish is mandatory and no queue is bound for it.</exception>
+    /// <exception cref="QueueFullException">A queue in <see cref="QueueFullMode.Reject"/> mode was full.</exception>
+    ValueTask PublishAsync<TMessage>(TMessage message, PublishOptions? options, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends a message to one named queue, bypassing exchanges (point-to-point).</summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="queue">The queue name.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">Cancels the send, also while it waits for room in a full queue.</param>
+    /// <returns>A task that completes when the queue has accepted the message.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="message"/> or <paramref name="queue"/> is null.</exception>
+    /// <exception cref="ArgumentException">No queue of that name is declared.</exception>
+    /// <exception cref="BusNotRunningException">The bus is not running.</exception>
+    /// <exception cref="QueueFullException">The queue is in <see cref="QueueFullMode.Reject"/> mode and full.</exception>
+    ValueTask SendAsync<TMessage>(string queue, TMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends a message to one named queue with options (routing key, headers, ids).</summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="queue">The queue name.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="options">The options; <see cref="PublishOptions.Exchange"/> must be null.</param>
+    /// <param name="cancellationToken">Cancels the send, also while it waits for room in a full queue.</param>
+    /// <returns>A task that completes when the queue has accepted the message.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="message"/> or <paramref name="queue"/> is null.</exception>
+    /// <exception cref="ArgumentException">No queue of that name is declared, or the options name an exchange.</exception>
+    /// <exception cref="BusNotRunningException">The bus is not running.</exception>
+    /// <exception cref="QueueFullException">The queue is in <see cref="QueueFullMode.Reject"/> mode and full.</exception>
+    ValueTask SendAsync<TMessage>(string queue, TMessage message, PublishOptions? options, CancellationToken cancellationToken = default);
+}

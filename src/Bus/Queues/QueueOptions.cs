@@ -1,0 +1,81 @@
+namespace Bus;
+
+/// <summary>Options of one queue.</summary>
+public sealed class QueueOptions
+{
+    /// <summary>The default <see cref="Capacity"/>.</summary>
+    public const int DefaultCapacity = 1024;
+
+    /// <summary>The default <see cref="Concurrency"/>: one consumer at a time, which keeps messages in order.</summary>
+    public const int DefaultConcurrency = 1;
+
+    /// <summary>The default <see cref="PrefetchCount"/>.</summary>
+    public const int DefaultPrefetchCount = 1;
+
+    /// <summary>Gets or sets how many messages the queue holds before <see cref="FullMode"/> applies.</summary>
+    /// <value>At least 1. The default is <see cref="DefaultCapacity"/> (1024).</value>
+    public int Capacity { get; set; } = DefaultCapacity;
+
+    /// <summary>Gets or sets what happens to a publish when the queue is full.</summary>
+    /// <value>The default is <see cref="QueueFullMode.Wait"/>.</value>
+    public QueueFullMode FullMode { get; set; } = QueueFullMode.Wait;
+
+    /// <summary>Gets or sets how many messages of this queue are consumed at the same time (competing consumers).</summary>
+    /// <value>At least 1. The default is <see cref="DefaultConcurrency"/> (1), which processes messages in order.</value>
+    public int Concurrency { get; set; } = DefaultConcurrency;
+
+    /// <summary>
+    /// Gets or sets how many messages each consumer takes off the queue at once, processing them in order: a larger
+    /// prefetch frees queue capacity sooner but lets one busy consumer hold messages another could have taken.
+    /// </summary>
+    /// <value>At least 1. The default is <see cref="DefaultPrefetchCount"/> (1).</value>
+    public int PrefetchCount { get; set; } = DefaultPrefetchCount;
+
+    /// <summary>
+    /// Gets or sets how many messages published from inside consumers may wait beside a full queue in
+    /// <see cref="QueueFullMode.Wait"/> mode. A consumer never waits for room (it could be waiting for itself, directly or
+    /// through a cycle of queues); its message is parked here, and consumers take parked messages before those waiting in the queue. When this overflow
+    /// is full too, the publish fails with a <see cref="QueueFullException"/>.
+    /// </summary>
+    /// <value>At least 0; <see langword="null"/> (the default) means the same as <see cref="Capacity"/>.</value>
+    public int? OverflowCapacity { get; set; }
+
+    internal int EffectiveOverflowCapacity => OverflowCapacity ?? Capacity;
+
+    internal QueueOptions Clone() => (QueueOptions)MemberwiseClone();
+
+    internal void Validate(string queue, List<string> errors)
+    {
+        if (Capacity < 1)
+        {
+            errors.Add($"Queue '{queue}': Capacity is {Capacity}; it must be at least 1.");
+        }
+
+        if (Concurrency < 1)
+        {
+            errors.Add($"Queue '{queue}': Concurrency is {Concurrency}; it must be at least 1.");
+        }
+
+        if (PrefetchCount < 1)
+        {
+            errors.Add($"Queue '{queue}': PrefetchCount is {PrefetchCount}; it must be at least 1.");
+        }
+
+        if (OverflowCapacity < 0)
+        {
+            errors.Add($"Queue '{queue}': OverflowCapacity is {OverflowCapacity}; it must be at least 0.");
+        }
+
+        if (!Enum.IsDefined(FullMode))
+        {
+            errors.Add($"Queue '{queue}': FullMode {(int)FullMode} is not a {nameof(QueueFullMode)}.");
+        }
+    }
+
+    internal bool SameAs(QueueOptions other) =>
+        Capacity == other.Capacity
+        && FullMode == other.FullMode
+        && Concurrency == other.Concurrency
+        && PrefetchCount == other.PrefetchCount
+        && OverflowCapacity == other.OverflowCapacity;
+}

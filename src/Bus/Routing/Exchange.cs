@@ -1,0 +1,114 @@
+using System.Diagnostics;
+
+namespace Bus;
+
+/// <summary>
+/// A named exchange: a routing strategy and the bindings it routes over.
+/// </summary>
+/// <remarks>
+/// Bind and unbind take <see cref="_lock"/>, change the binding list and publish a new <see cref="RouteTable"/> with a
+/// volatile write. Publishers only read <see cref="_table"/>, so they never wait for a bind and see either the old or
+/// the new table, never a mix. Rebuilding costs O(bindings) per change; changes are rare next to publishes.
+/// </remarks>
+[DebuggerDisplay("Exchange {Name,nq} ({KindName,nq}), {BindingCount} bindings")]
+internal sealed class Exchange
+{
+    private readonly Lock _lock = new();
+    private readonly List<BoundQueue> _bindings = [];
+    private readonly HashSet<Binding> _bound = [];
+    private readonly int _cacheCapacity;
+    private volatile RouteTable _table;
+
+    public Exchange(string name, IRoutingStrategy strategy, ExchangeType? type, int cacheCapacity)
+    {
+        Name = name;
+        Strategy = strategy;
+        Type = type;
+        _cacheCapacity = cacheCapacity;
+        _table = CreateTable();
+    }
+
+    public string Name { get; }
+
+    public IRoutingStrategy Strategy { get; }
+
+    /// <summary>The built-in kind, or null for a user strategy.</summary>
+    public ExchangeType? Type { get; }
+
+    public string KindName => Type?.ToString() ?? Strategy.GetType().Name;
+
+    public int BindingCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bindings.Count;
+            }
+        }
+    }
+
+    public BusQueue[] Route(in RoutingContext message) => _table.Route(message);
+
+    public Binding[] GetBindings()
+    {
+        lock (_lock)
+        {
+            return [.. _bindings.Select(b => b.Binding)];
+        }
+    }
+
+    /// <summary>Adds bindings in one rebuild; bindings already present are skipped. Returns how many were added.</summary>
+    public int Bind(IEnumerable<BoundQueue> bindings)
+    {
+        lock (_lock)
+        {
+            var added = 0;
+            foreach (var bound in bindings)
+            {
+                if (_bound.Add(bound.Binding))
+                {
+                    _bindings.Add(bound);
+                    added++;
+                }
+            }
+
+            if (added > 0)
+            {
+                _table = CreateTable();
+            }
+
+            return added;
+        }
+    }
+
+    public bool Unbind(Binding binding)
+    {
+        lock (_lock)
+        {
+            var removed = _bound.Remove(binding) && _bindings.RemoveAll(b => b.Binding.Equals(binding)) > 0;
+            if (removed)
+            {
+                _table = CreateTable();
+            }
+
+            return removed;
+        }
+    }
+
+    public void UnbindQueue(BusQueue queue)
+    {
+        lock (_lock)
+        {
+            if (_bindings.RemoveAll(b => b.Queue == queue) > 0)
+            {
+                _bound.RemoveWhere(b => string.Equals(b.Queue, queue.Name, StringComparison.Ordinal));
+                _table = CreateTable();
+            }
+        }
+    }
+
+    private RouteTable CreateTable() => Strategy is IIndexedRoutingStrategy indexed
+        ? indexed.CreateTable(_bindings, _cacheCapacity)
+        : new ScanRouteTable(Strategy, _bindings);
+}

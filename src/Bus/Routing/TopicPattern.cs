@@ -1,0 +1,89 @@
+namespace Bus;
+
+/// <summary>
+/// Topic keys and patterns: dot-separated words, where in a pattern <c>*</c> stands for exactly one word and <c>#</c>
+/// for zero or more. As in RabbitMQ, an empty key has no words.
+/// </summary>
+internal static class TopicPattern
+{
+    public const char Separator = '.';
+    public const string OneWord = "*";
+    public const string AnyWords = "#";
+
+    /// <summary>The most words a key of <see cref="RoutingKeys.MaxLength"/> characters can have.</summary>
+    public const int MaxWords = (RoutingKeys.MaxLength / 2) + 1;
+
+    /// <summary>Returns what is wrong with a binding pattern, or null when it is well formed.</summary>
+    public static string? Validate(string pattern)
+    {
+        if (RoutingKeys.Validate(pattern) is { } tooLong)
+        {
+            return tooLong;
+        }
+
+        if (pattern.Length == 0)
+        {
+            return null;
+        }
+
+        foreach (var range in pattern.AsSpan().Split(Separator))
+        {
+            var word = pattern.AsSpan(range);
+            if (word.IsEmpty)
+            {
+                return $"the topic pattern '{pattern}' has an empty word (a leading, trailing or doubled '.')";
+            }
+
+            if (word.Length > 1 && word.ContainsAny('*', '#'))
+            {
+                return $"the topic pattern '{pattern}' has the word '{word}': '*' and '#' must stand alone between dots";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Splits a key into word ranges; returns the number of words.</summary>
+    public static int Split(string key, Span<Range> words)
+    {
+        if (key.Length == 0)
+        {
+            return 0;
+        }
+
+        return key.AsSpan().Split(words, Separator);
+    }
+
+    /// <summary>The reference matcher: slow but obviously right; the trie must agree with it.</summary>
+    public static bool IsMatch(string pattern, string key)
+    {
+        var patternWords = pattern.Length == 0 ? [] : pattern.Split(Separator);
+        var keyWords = key.Length == 0 ? [] : key.Split(Separator);
+        return Match(patternWords, 0, keyWords, 0);
+    }
+
+    private static bool Match(string[] pattern, int p, string[] key, int k)
+    {
+        if (p == pattern.Length)
+        {
+            return k == key.Length;
+        }
+
+        if (pattern[p] == AnyWords)
+        {
+            for (var consumed = k; consumed <= key.Length; consumed++)
+            {
+                if (Match(pattern, p + 1, key, consumed))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        return k < key.Length
+            && (pattern[p] == OneWord || string.Equals(pattern[p], key[k], StringComparison.Ordinal))
+            && Match(pattern, p + 1, key, k + 1);
+    }
+}

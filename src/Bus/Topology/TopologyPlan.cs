@@ -1,0 +1,254 @@
+namespace Bus;
+
+/// <summary>
+/// The configured topology checked and resolved: default exchanges and consumer queues filled in, every binding
+/// validated by its exchange's strategy, and every problem collected, so that a bad configuration fails at start with
+/// one exception that lists them all.
+/// </summary>
+internal sealed class TopologyPlan
+{
+    private readonly HashSet<string> _declaredQueues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Type> _ownQueues = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Queue, Type Message), Type> _consumerOf = [];
+    private readonly HashSet<Binding> _bindings = [];
+
+    private TopologyPlan()
+    {
+    }
+
+    public Dictionary<string, IRoutingStrategy> Exchanges { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, QueueOptions> Queues { get; } = new(StringComparer.Ordinal);
+
+    public List<Binding> Bindings { get; } = [];
+
+    public List<PlannedConsumer> Consumers { get; } = [];
+
+    public Dictionary<Type, string> MessageExchanges { get; } = [];
+
+    public List<string> Errors { get; } = [];
+
+    public static TopologyPlan Create(BusOptions options)
+    {
+        var plan = new TopologyPlan();
+        plan.CheckOptions(options);
+        var definition = options.Topology;
+        foreach (var exchange in definition.Exchanges)
+        {
+            plan.DeclareExchange(exchange);
+        }
+
+        foreach (var queue in definition.Queues)
+        {
+            plan.DeclareQueue(queue);
+        }
+
+        foreach (var mapping in definition.MessageExchanges)
+        {
+            plan.MapMessage(mapping);
+        }
+
+        foreach (var consumer in definition.Consumers)
+        {
+            plan.AddConsumer(consumer);
+        }
+
+        foreach (var binding in definition.Bindings)
+        {
+            plan.AddBinding(binding);
+        }
+
+        return plan;
+    }
+
+    private void CheckOptions(BusOptions options)
+    {
+        if (options.StopTimeout < TimeSpan.Zero && options.StopTimeout != Timeout.InfiniteTimeSpan)
+        {
+            Errors.Add($"BusOptions.StopTimeout is {options.StopTimeout}; it must be zero or more, or Timeout.InfiniteTimeSpan.");
+        }
+
+        if (options.RoutingCacheSize < 0)
+        {
+            Errors.Add($"BusOptions.RoutingCacheSize is {options.RoutingCacheSize}; it must be zero or more.");
+        }
+    }
+
+    private void DeclareExchange(ExchangeDefinition exchange)
+    {
+        if (!Exchanges.TryAdd(exchange.Name, exchange.Strategy) && Exchanges[exchange.Name] != exchange.Strategy)
+        {
+            Errors.Add($"Exchange '{exchange.Name}' is declared twice: as {RoutingStrategies.Describe(Exchanges[exchange.Name])} and as {RoutingStrategies.Describe(exchange.Strategy)}.");
+        }
+    }
+
+    private void DeclareQueue(QueueDefinition queue)
+    {
+        if (Queues.TryGetValue(queue.Name, out var existing))
+        {
+            if (!existing.SameAs(queue.Options))
+            {
+                Errors.Add($"Queue '{queue.Name}' is declared twice with different options.");
+            }
+
+            return;
+        }
+
+        queue.Options.Validate(queue.Name, Errors);
+        Queues.Add(queue.Name, queue.Options);
+        _declaredQueues.Add(queue.Name);
+    }
+
+    private void MapMessage(MessageExchangeDefinition mapping)
+    {
+        if (!Exchanges.ContainsKey(mapping.Exchange))
+        {
+            Errors.Add($"Message type {mapping.MessageType} is mapped to exchange '{mapping.Exchange}', which is not declared.");
+        }
+        else if (!MessageExchanges.TryAdd(mapping.MessageType, mapping.Exchange) && MessageExchanges[mapping.MessageType] != mapping.Exchange)
+        {
+            Errors.Add($"Message type {mapping.MessageType} is mapped to two exchanges: '{MessageExchanges[mapping.MessageType]}' and '{mapping.Exchange}'.");
+        }
+    }
+
+    private void AddConsumer(ConsumerDefinition consumer)
+    {
+        var consumerType = consumer.ConsumerType;
+        if (ConsumerTypes.Validate(consumerType) is { } invalid)
+        {
+            Errors.Add(invalid);
+            return;
+        }
+
+        var options = consumer.Options;
+        var queue = options.Queue ?? BusNames.QueueFor(consumerType);
+        var ownQueue = !_declaredQueues.Contains(queue);
+        if (ownQueue)
+        {
+            if (_ownQueues.TryGetValue(queue, out var owner))
+            {
+                if (owner != consumerType)
+                {
+                    Errors.Add($"Queue '{queue}' is the own queue of both {owner} and {consumerType}; declare it with AddQueue for them to share it.");
+                }
+
+                // The same consumer added twice: the first registration stands.
+                return;
+            }
+
+            options.QueueOptions.Validate(queue, Errors);
+            Queues.Add(queue, options.QueueOptions);
+            _ownQueues.Add(queue, consumerType);
+        }
+
+        var messageTypes = ConsumerTypes.GetMessageTypes(consumerType);
+        foreach (var binding in options.Bindings)
+        {
+            if (Array.IndexOf(messageTypes, binding.MessageType) < 0)
+            {
+                Errors.Add($"Consumer {consumerType} binds {binding.MessageType}, which it does not consume.");
+            }
+        }
+
+        var added = new List<Type>();
+        foreach (var messageType in messageTypes)
+        {
+            if (_consumerOf.TryGetValue((queue, messageType), out var other))
+            {
+                if (other != consumerType)
+                {
+                    Errors.Add($"Queue '{queue}' has two consumers for {messageType}: {other} and {consumerType}. A queue delivers each message type to one consumer type; give each its own queue.");
+                }
+
+                continue;
+            }
+
+            _consumerOf.Add((queue, messageType), consumerType);
+            added.Add(messageType);
+            BindConsumerQueue(consumerType, messageType, queue, ownQueue, options.Bindings);
+        }
+
+        if (added.Count > 0)
+        {
+            Consumers.Add(new PlannedConsumer(consumerType, [.. added], queue, options.Lifetime));
+        }
+    }
+
+    private void BindConsumerQueue(Type consumerType, Type messageType, string queue, bool ownQueue, List<MessageBinding> explicitBindings)
+    {
+        var keys = explicitBindings.FindAll(b => b.MessageType == messageType);
+        if (keys.Count == 0 && !ownQueue)
+        {
+            // A declared queue's bindings are the application's to declare.
+            return;
+        }
+
+        var exchange = ExchangeFor(messageType);
+        if (!Exchanges.TryGetValue(exchange, out var strategy))
+        {
+            return;
+        }
+
+        if (keys.Count == 0)
+        {
+            if (RoutingStrategies.DefaultBindingKey(strategy) is not { } defaultKey)
+            {
+                Errors.Add($"Consumer {consumerType} consumes {messageType} through the {RoutingStrategies.Describe(strategy)} exchange '{exchange}'; give it a binding key with Bind<{messageType.Name}>(key).");
+                return;
+            }
+
+            keys.Add(new MessageBinding(messageType, defaultKey, null));
+        }
+
+        foreach (var key in keys)
+        {
+            Bind(new Binding(exchange, queue, key.RoutingKey, key.Arguments), strategy);
+        }
+    }
+
+    private void AddBinding(BindingDefinition definition)
+    {
+        var exchange = definition.Exchange ?? ExchangeFor(definition.MessageType!);
+        if (!Exchanges.TryGetValue(exchange, out var strategy))
+        {
+            Errors.Add($"A binding to queue '{definition.Queue}' names exchange '{exchange}', which is not declared.");
+            return;
+        }
+
+        if (!Queues.ContainsKey(definition.Queue))
+        {
+            Errors.Add($"A binding from exchange '{exchange}' names queue '{definition.Queue}', which is not declared.");
+            return;
+        }
+
+        Bind(new Binding(exchange, definition.Queue, definition.RoutingKey, definition.Arguments), strategy);
+    }
+
+    private void Bind(Binding binding, IRoutingStrategy strategy)
+    {
+        if (strategy.Validate(binding) is { } problem)
+        {
+            Errors.Add($"Binding {binding}: {problem}.");
+        }
+        else if (_bindings.Add(binding))
+        {
+            Bindings.Add(binding);
+        }
+    }
+
+    /// <summary>The exchange a message type is published to: its mapped one, or its own fanout exchange.</summary>
+    private string ExchangeFor(Type messageType)
+    {
+        if (MessageExchanges.TryGetValue(messageType, out var mapped))
+        {
+            return mapped;
+        }
+
+        var name = BusNames.ExchangeFor(messageType);
+        Exchanges.TryAdd(name, FanoutRoutingStrategy.Instance);
+        return name;
+    }
+}
+
+/// <summary>A consumer type attached to a queue for the message types it consumes there.</summary>
+internal sealed record PlannedConsumer(Type ConsumerType, Type[] MessageTypes, string Queue, ConsumerLifetime Lifetime);

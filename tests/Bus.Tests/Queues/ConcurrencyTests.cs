@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using Bus.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Bus.Tests.Queues;
+
+public sealed class ConcurrencyTests
+{
+    [Fact]
+    public async Task Competing_consumers_split_the_work_and_nothing_is_delivered_twice()
+    {
+        await using var bus = await TestBus.StartAsync(b => b
+            .AddQueue("work", q => { q.Concurrency = 4; q.Capacity = 64; })
+            .AddConsumer<RecordingConsumer<Job>>(c => c.Queue = "work"));
+
+        var publishers = Enumerable.Range(0, 4).Select(p => Task.Run(async () =>
+        {
+            for (var i = 0; i < 500; i++)
+            {
+                await bus.Publisher.SendAsync("work", new Job((p * 500) + i));
+            }
+        }));
+        await Task.WhenAll(publishers).WaitAsync(TestBus.Timeout);
+        await bus.IdleAsync();
+
+        bus.Recorder.Messages<Job>().Select(j => j.Id).Should().BeEquivalentTo(Enumerable.Range(0, 2000));
+        var statistics = bus.Bus.GetStatistics().GetQueue("work");
+        (statistics.Enqueued, statistics.Consumed, statistics.Pending).Should().Be((2000L, 2000L, 0L));
+    }
+
+    [Fact]
+    public async Task The_concurrency_limit_is_never_exceeded()
+    {
+        await using var bus = await TestBus.StartAsync(
+            b => b.AddQueue("work", q => q.Concurrency = 3).AddConsumer<OverlapConsumer>(c => c.Queue = "work"),
+            s => s.AddSingleton<OverlapMeter>());
+
+        for (var i = 0; i < 300; i++)
+        {
+            await bus.Publisher.SendAsync("work", new Job(i));
+        }
+
+        await bus.IdleAsync();
+        var meter = bus.Get<OverlapMeter>();
+        meter.Total.Should().Be(300);
+        meter.Max.Should().BeInRange(1, 3);
+    }
+
+    [Fact]
+    public async Task Consumers_up_to_the_concurrency_run_at_the_same_time()
+    {
+        await using var bus = await TestBus.StartAsync(
+            b => b.AddQueue("work", q => q.Concurrency = 3).AddConsumer<GatedConsumer<Job>>(c => c.Queue = "work"),
+            s => s.AddSingleton<Gate>());
+
+        for (var i = 0; i < 3; i++)
+        {
+            await bus.Publisher.SendAsync("work", new Job(i));
+        }
+
+        await bus.Get<Gate>().WhenArrivedAsync(3);
+        bus.Get<Gate>().Open();
+        await bus.IdleAsync();
+    }
+
+    [Fact]
+    public async Task One_consumer_at_a_time_keeps_publish_order()
+    {
+        await using var bus = await TestBus.StartAsync(b => b.AddConsumer<RecordingConsumer<Job>>(c => c.QueueOptions.Capacity = 8));
+
+        for (var i = 0; i < 1000; i++)
+        {
+            await bus.Publisher.PublishAsync(new Job(i));
+        }
+
+        await bus.IdleAsync();
+        bus.Recorder.Messages<Job>().Select(j => j.Id).Should().Equal(Enumerable.Range(0, 1000));
+    }
+
+    [Fact]
+    public async Task Prefetch_takes_several_messages_off_the_queue_at_once()
+    {
+        await using var bus = await TestBus.StartAsync(b => b.AddQueue("work", q => q.PrefetchCount = 3), s => s.AddSingleton<Gate>());
+        for (var i = 0; i < 4; i++)
+        {
+            await bus.Publisher.SendAsync("work", new Job(i));
+        }
+
+        bus.Bus.Topology.AddConsumer<GatedConsumer<Job>>("work");
+        await bus.Get<Gate>().WhenArrivedAsync(1);
+
+        var statistics = bus.Bus.GetStatistics().GetQueue("work");
+        (statistics.Depth, statistics.Pending).Should().Be((1, 4L), "the worker holds three messages: one in its consumer, two prefetched");
+        bus.Get<Gate>().Open();
+        await bus.IdleAsync();
+        bus.Recorder.Messages<Job>().Select(j => j.Id).Should().Equal(0, 1, 2, 3);
+    }
+
+    public sealed class OverlapMeter
+    {
+        private int _current;
+        private int _max;
+        private int _total;
+
+        public int Max => Volatile.Read(ref _max);
+
+        public int Total => Volatile.Read(ref _total);
+
+        public void Enter()
+        {
+            var now = Interlocked.Increment(ref _current);
+            int seen;
+            while (now > (seen = Volatile.Read(ref _max)) && Interlocked.CompareExchange(ref _max, now, seen) != seen)
+            {
+            }
+        }
+
+        public void Leave()
+        {
+            Interlocked.Decrement(ref _current);
+            Interlocked.Increment(ref _total);
+        }
+    }
+
+    public sealed class OverlapConsumer(OverlapMeter meter) : IConsumer<Job>
+    {
+        public async ValueTask ConsumeAsync(ConsumeContext<Job> context, CancellationToken cancellationToken)
+        {
+            meter.Enter();
+            await Task.Yield();
+            Thread.SpinWait(1000);
+            meter.Leave();
+        }
+    }
+}
