@@ -12,15 +12,12 @@ internal sealed class ConsumerHandler<TMessage, TConsumer> : MessageHandler
     private readonly ConsumerRegistration<TMessage, TConsumer> _registration;
     private readonly ConsumeContext<TMessage> _context;
 
-    public ConsumerHandler(ConsumerRegistration<TMessage, TConsumer> registration, QueueWorker worker)
+    public ConsumerHandler(ConsumerRegistration<TMessage, TConsumer> registration, ConsumeContext<TMessage> context)
+        : base(typeof(TMessage), typeof(TConsumer), context)
     {
         _registration = registration;
-        _context = new ConsumeContext<TMessage>(worker);
+        _context = context;
     }
-
-    public override Type MessageType => typeof(TMessage);
-
-    public override Type ConsumerType => typeof(TConsumer);
 
     public override ValueTask HandleAsync(in Envelope envelope, CancellationToken cancellationToken)
     {

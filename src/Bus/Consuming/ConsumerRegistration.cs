@@ -59,7 +59,8 @@ internal sealed class ConsumerRegistration<TMessage, TConsumer> : ConsumerRegist
 
     public override Type ConsumerType => typeof(TConsumer);
 
-    public override MessageHandler CreateHandler(QueueWorker worker) => new ConsumerHandler<TMessage, TConsumer>(this, worker);
+    public override MessageHandler CreateHandler(QueueWorker worker) =>
+        new ConsumerHandler<TMessage, TConsumer>(this, new ConsumeContext<TMessage>(worker));
 
     public TConsumer? Singleton => _singleton;
 

@@ -1,11 +1,14 @@
 namespace Bus;
 
 /// <summary>Delivers messages of one type to their consumer, for one worker.</summary>
-internal abstract class MessageHandler
+internal abstract class MessageHandler(Type messageType, Type consumerType, ConsumeContext context)
 {
-    public abstract Type MessageType { get; }
+    public Type MessageType { get; } = messageType;
 
-    public abstract Type ConsumerType { get; }
+    public Type ConsumerType { get; } = consumerType;
+
+    /// <summary>The context the handler reuses; it holds the envelope of the message delivered last.</summary>
+    public ConsumeContext Context { get; } = context;
 
     public abstract ValueTask HandleAsync(in Envelope envelope, CancellationToken cancellationToken);
 }

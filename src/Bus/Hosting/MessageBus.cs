@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ internal sealed class MessageBus : IMessageBus
     private readonly Lock _stateLock = new();
     private readonly BusOptions _options;
     private readonly TimeProvider _time;
-    private readonly MessageIdGenerator _ids = new();
+    private readonly MessageClock _clock;
     private readonly BusTopology _topology;
     private volatile BusState _state = BusState.Created;
     private Task<DrainReport>? _stopping;
@@ -28,6 +29,7 @@ internal sealed class MessageBus : IMessageBus
     {
         _options = options.Value;
         _time = time;
+        _clock = MessageClock.For(time);
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Bus");
         _topology = new BusTopology(this, _options, transport, services);
     }
@@ -131,8 +133,8 @@ internal sealed class MessageBus : IMessageBus
             }
         }
 
-        var now = _time.GetUtcNow();
-        var messageId = options?.MessageId ?? _ids.Next(now);
+        var now = _clock.UtcNow();
+        var messageId = options?.MessageId ?? MessageIdGenerator.Next(now);
         var envelope = new Envelope(
             message,
             typeof(TMessage),
@@ -161,6 +163,7 @@ internal sealed class MessageBus : IMessageBus
     /// publisher to wait, keeps going past queues that refuse, and reports the first refusal at the end, so that
     /// queues with room get their copy (as RabbitMQ does).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DeliverSlowAsync(BusQueue[] route, int index, EnqueueStatus status, Envelope envelope, QueueWorker? origin, CancellationToken cancellationToken)
     {
         Exception? refusal = null;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace Bus;
@@ -102,23 +103,27 @@ internal sealed class BusQueue
     }
 
     /// <summary>Waits for room; called after <see cref="TryEnqueue"/> returned <see cref="EnqueueStatus.Full"/>.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<EnqueueStatus> EnqueueAsync(Envelope envelope, CancellationToken cancellationToken)
     {
         try
         {
-            await _storage.EnqueueAsync(envelope, cancellationToken).ConfigureAwait(false);
-            return EnqueueStatus.Accepted;
-        }
-        catch (Exception) when (_closed && !cancellationToken.IsCancellationRequested)
-        {
-            Withdraw();
-            return EnqueueStatus.Closed;
+            while (await _storage.WaitToEnqueueAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (_storage.TryEnqueue(envelope))
+                {
+                    return EnqueueStatus.Accepted;
+                }
+            }
         }
         catch
         {
             Withdraw();
             throw;
         }
+
+        Withdraw();
+        return EnqueueStatus.Closed;
     }
 
     public bool TryTake(out Envelope envelope)
@@ -137,6 +142,9 @@ internal sealed class BusQueue
 
         return _storage.TryDequeue(out envelope);
     }
+
+    /// <summary>Whether messages published by consumers are parked beside the full storage.</summary>
+    public bool HasParked => _overflowCount != 0;
 
     public ValueTask<bool> WaitToTakeAsync() =>
         // No token: the channel then reuses one waiter instead of allocating one per wait. Close() ends the wait.

@@ -1,23 +1,34 @@
 namespace Bus;
 
 /// <summary>
-/// One competing consumer of a queue: a loop that takes up to <see cref="QueueOptions.PrefetchCount"/> messages and
+/// One competing consumer of a queue: takes messages (up to <see cref="QueueOptions.PrefetchCount"/> at once) and
 /// delivers them one at a time.
 /// </summary>
 /// <remarks>
-/// The loop is a single long-lived async method, so its state machine is allocated once, not per message. It records
-/// itself in an <see cref="AsyncLocal{T}"/> once at start; everything a consumer does inherits that, which is how a
-/// publish through an injected <see cref="IPublisher"/> knows it comes from a consumer and must not wait for room.
-/// Counters are written by this worker only and read by others, so they need no interlocked operations.
+/// <para>
+/// Messages are taken and delivered in a synchronous loop for as long as consumers complete synchronously; only a
+/// consumer that really awaits, or an empty queue, brings the worker back to its async loop. The envelope then lives
+/// on the stack and in the consumer's context alone, which matters because every copy of an envelope into the heap
+/// costs a write barrier per reference it holds.
+/// </para>
+/// <para>
+/// The async loop is one long-lived method, so its state machine is allocated once. It records the worker in an
+/// <see cref="AsyncLocal{T}"/> once at start; everything a consumer does inherits that, which is how a publish through
+/// an injected <see cref="IPublisher"/> knows it comes from a consumer and must not wait for room. Counters are written
+/// by this worker only and read by others, so they need no interlocked operations.
+/// </para>
 /// </remarks>
 internal sealed class QueueWorker
 {
     private static readonly AsyncLocal<QueueWorker?> s_current = new();
 
     private readonly BusQueue _queue;
-    private readonly Envelope[] _prefetched;
+    private readonly Envelope[]? _prefetched;
+    private int _prefetchedNext;
+    private int _prefetchedCount;
     private MessageHandler[] _handlers = [];
-    private Envelope _inFlight;
+    private MessageHandler? _current;
+    private ValueTask _pending;
     private volatile bool _busy;
     private long _consumed;
     private long _faulted;
@@ -25,7 +36,10 @@ internal sealed class QueueWorker
     public QueueWorker(BusQueue queue)
     {
         _queue = queue;
-        _prefetched = new Envelope[queue.Options.PrefetchCount];
+        if (queue.Options.PrefetchCount > 1)
+        {
+            _prefetched = new Envelope[queue.Options.PrefetchCount];
+        }
     }
 
     /// <summary>The worker whose consumer the calling code runs in, or null outside consumers.</summary>
@@ -42,102 +56,169 @@ internal sealed class QueueWorker
     public long Faulted => Volatile.Read(ref _faulted);
 
     /// <summary>The correlation id of the message being consumed, for publishes that carry it over.</summary>
-    public Guid? CurrentCorrelationId => _busy ? _inFlight.CorrelationId : null;
+    public Guid? CurrentCorrelationId => _busy ? _current?.Context.CorrelationId : null;
 
     public void Start() => Completion = Task.Run(RunAsync);
 
     /// <summary>
     /// The message a consumer is still working on. Read only once the worker failed to stop, when it is stuck inside
-    /// the consumer and no longer writes the field.
+    /// the consumer and no longer changes its state.
     /// </summary>
     public bool TryGetInFlight(out Envelope envelope)
     {
-        envelope = _inFlight;
-        return _busy;
+        var current = _current;
+        envelope = current?.Context.Envelope ?? default;
+        return _busy && current is not null;
     }
 
     private async Task RunAsync()
     {
         s_current.Value = this;
         var cancellationToken = _queue.ConsumerToken;
-        var next = 0;
-        var count = 0;
         try
         {
             while (!_queue.IsAborted)
             {
-                if (next == count)
+                if (DeliverAvailable(cancellationToken))
                 {
-                    next = 0;
-                    count = Prefetch();
-                    if (count == 0)
+                    // A consumer went asynchronous: wait for it here, where waiting costs no thread.
+                    try
                     {
-                        if (await _queue.WaitToTakeAsync().ConfigureAwait(false))
-                        {
-                            continue;
-                        }
-
-                        // The storage is completed; the overflow may still hold the last messages.
-                        count = Prefetch();
-                        if (count == 0)
-                        {
-                            return;
-                        }
+                        await _pending.ConfigureAwait(false);
+                        Succeeded();
                     }
+                    catch (Exception exception)
+                    {
+                        Failed(exception, cancellationToken);
+                    }
+
+                    continue;
                 }
 
-                _inFlight = _prefetched[next];
-                _prefetched[next++] = default;
-                _busy = true;
-                MessageHandler? handler = null;
-                try
+                if (!await _queue.WaitToTakeAsync().ConfigureAwait(false) && !HasPrefetched && !_queue.HasParked)
                 {
-                    handler = GetHandler(_inFlight.MessageType);
-                    if (handler is null)
-                    {
-                        _queue.OnFaulted(_inFlight, null, new InvalidOperationException($"Queue '{_queue.Name}' has no consumer for {_inFlight.MessageType}."));
-                        Volatile.Write(ref _faulted, _faulted + 1);
-                    }
-                    else
-                    {
-                        await handler.HandleAsync(_inFlight, cancellationToken).ConfigureAwait(false);
-                        Volatile.Write(ref _consumed, _consumed + 1);
-                    }
+                    return;
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    // Stopped past the drain timeout: the message was not processed, and the stop report says so.
-                    _queue.ReturnUnprocessed([_inFlight], wereInFlight: true);
-                }
-                catch (Exception exception)
-                {
-                    _queue.OnFaulted(_inFlight, handler?.ConsumerType, exception);
-                    Volatile.Write(ref _faulted, _faulted + 1);
-                }
-
-                _busy = false;
-                _inFlight = default;
-                _queue.NotifyIfIdle();
             }
         }
         finally
         {
-            if (next < count)
-            {
-                _queue.ReturnUnprocessed(_prefetched.AsSpan(next, count - next), wereInFlight: false);
-            }
+            ReturnPrefetched();
         }
     }
 
-    private int Prefetch()
+    private bool HasPrefetched => _prefetchedNext < _prefetchedCount;
+
+    /// <summary>
+    /// Delivers messages while there are some and their consumers complete synchronously. Returns true when a
+    /// consumer's task is still running; it is in <see cref="_pending"/>.
+    /// </summary>
+    private bool DeliverAvailable(CancellationToken cancellationToken)
     {
-        var count = 0;
-        while (count < _prefetched.Length && _queue.TryTake(out _prefetched[count]))
+        while (!_queue.IsAborted && TryTake(out var envelope))
         {
-            count++;
+            var handler = GetHandler(envelope.MessageType);
+            if (handler is null)
+            {
+                _queue.OnFaulted(envelope, null, new InvalidOperationException($"Queue '{_queue.Name}' has no consumer for {envelope.MessageType}."));
+                Volatile.Write(ref _faulted, _faulted + 1);
+                _queue.NotifyIfIdle();
+                continue;
+            }
+
+            _current = handler;
+            _busy = true;
+            ValueTask task;
+            try
+            {
+                task = handler.HandleAsync(envelope, cancellationToken);
+            }
+            catch (Exception exception)
+            {
+                Failed(exception, cancellationToken);
+                continue;
+            }
+
+            if (!task.IsCompleted)
+            {
+                _pending = task;
+                return true;
+            }
+
+            try
+            {
+                task.GetAwaiter().GetResult();
+                Succeeded();
+            }
+            catch (Exception exception)
+            {
+                Failed(exception, cancellationToken);
+            }
         }
 
-        return count;
+        return false;
+    }
+
+    private void Succeeded()
+    {
+        _busy = false;
+        Volatile.Write(ref _consumed, _consumed + 1);
+        _queue.NotifyIfIdle();
+    }
+
+    private void Failed(Exception exception, CancellationToken cancellationToken)
+    {
+        _busy = false;
+        var envelope = _current!.Context.Envelope;
+        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            // Stopped past the drain timeout: the message was not processed, and the stop report says so.
+            _queue.ReturnUnprocessed([envelope], wereInFlight: true);
+        }
+        else
+        {
+            _queue.OnFaulted(envelope, _current.ConsumerType, exception);
+            Volatile.Write(ref _faulted, _faulted + 1);
+        }
+
+        _queue.NotifyIfIdle();
+    }
+
+    private bool TryTake(out Envelope envelope)
+    {
+        if (_prefetched is null)
+        {
+            return _queue.TryTake(out envelope);
+        }
+
+        if (!HasPrefetched)
+        {
+            _prefetchedNext = 0;
+            _prefetchedCount = 0;
+            while (_prefetchedCount < _prefetched.Length && _queue.TryTake(out _prefetched[_prefetchedCount]))
+            {
+                _prefetchedCount++;
+            }
+
+            if (_prefetchedCount == 0)
+            {
+                envelope = default;
+                return false;
+            }
+        }
+
+        envelope = _prefetched[_prefetchedNext];
+        _prefetched[_prefetchedNext++] = default;
+        return true;
+    }
+
+    private void ReturnPrefetched()
+    {
+        if (HasPrefetched)
+        {
+            _queue.ReturnUnprocessed(_prefetched.AsSpan(_prefetchedNext, _prefetchedCount - _prefetchedNext), wereInFlight: false);
+            _prefetchedNext = _prefetchedCount;
+        }
     }
 
     private MessageHandler? GetHandler(Type messageType)

@@ -16,13 +16,14 @@ public interface ITransportQueue
     /// <returns><see langword="false"/> when the queue is full or completed.</returns>
     bool TryEnqueue(in Envelope envelope);
 
-    /// <summary>Adds a message, waiting for room.</summary>
-    /// <param name="envelope">The message.</param>
+    /// <summary>
+    /// Waits until there may be room. Waking every waiting publisher when room appears, rather than handing one slot
+    /// to one publisher at a time, lets a publisher that was held up write a run of messages per wake-up.
+    /// </summary>
     /// <param name="cancellationToken">Ends the wait.</param>
-    /// <returns>A task that completes when the message is in the queue.</returns>
-    /// <exception cref="OperationCanceledException">The wait was cancelled; the message was not added.</exception>
-    /// <exception cref="System.Threading.Channels.ChannelClosedException">The queue was completed; the message was not added.</exception>
-    ValueTask EnqueueAsync(Envelope envelope, CancellationToken cancellationToken);
+    /// <returns><see langword="false"/> when the queue is completed.</returns>
+    /// <exception cref="OperationCanceledException">The wait was cancelled.</exception>
+    ValueTask<bool> WaitToEnqueueAsync(CancellationToken cancellationToken);
 
     /// <summary>Takes the next message if there is one.</summary>
     /// <param name="envelope">The message taken.</param>

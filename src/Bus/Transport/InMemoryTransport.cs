@@ -32,8 +32,8 @@ internal sealed class InMemoryTransport : IMessageTransport
 
         public bool TryEnqueue(in Envelope envelope) => _writer.TryWrite(envelope);
 
-        public ValueTask EnqueueAsync(Envelope envelope, CancellationToken cancellationToken) =>
-            _writer.WriteAsync(envelope, cancellationToken);
+        public ValueTask<bool> WaitToEnqueueAsync(CancellationToken cancellationToken) =>
+            _writer.WaitToWriteAsync(cancellationToken);
 
         public bool TryDequeue(out Envelope envelope) => _reader.TryRead(out envelope);
 

@@ -27,6 +27,21 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Hosted_services_registered_before_the_bus_can_publish_when_they_start_and_when_they_stop()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<Recorder>();
+        builder.Services.AddHostedService<PublishingService>();
+        builder.Services.AddMessageBus(b => b.AddConsumer<RecordingConsumer<Job>>());
+        using var host = builder.Build();
+
+        await host.StartAsync().WaitAsync(TestBus.Timeout);
+        await host.StopAsync().WaitAsync(TestBus.Timeout);
+
+        host.Services.GetRequiredService<Recorder>().Messages<Job>().Select(j => j.Id).Should().Equal(1, 2);
+    }
+
+    [Fact]
     public async Task Stop_drains_queued_and_in_flight_messages()
     {
         await using var bus = await TestBus.StartAsync(b => b.AddConsumer<GatedConsumer<Job>>(), s => s.AddSingleton<Gate>());
@@ -137,6 +152,13 @@ public sealed class LifecycleTests
 
         report.Drained.Should().BeTrue();
         bus.Bus.State.Should().Be(BusState.Stopped);
+    }
+
+    public sealed class PublishingService(IPublisher publisher) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => publisher.PublishAsync(new Job(1), cancellationToken).AsTask();
+
+        public Task StopAsync(CancellationToken cancellationToken) => publisher.PublishAsync(new Job(2), cancellationToken).AsTask();
     }
 
     public sealed class GatedForwardingConsumer(Gate gate) : IConsumer<OrderPlaced>

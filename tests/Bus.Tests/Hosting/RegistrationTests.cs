@@ -112,7 +112,7 @@ public sealed class RegistrationTests
                 return channel.Writer.TryWrite(envelope);
             }
 
-            public ValueTask EnqueueAsync(Envelope envelope, CancellationToken cancellationToken) => channel.Writer.WriteAsync(envelope, cancellationToken);
+            public ValueTask<bool> WaitToEnqueueAsync(CancellationToken cancellationToken) => channel.Writer.WaitToWriteAsync(cancellationToken);
 
             public bool TryDequeue(out Envelope envelope) => channel.Reader.TryRead(out envelope);
 

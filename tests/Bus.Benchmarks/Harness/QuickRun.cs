@@ -1,0 +1,83 @@
+using System.Globalization;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+namespace Bus.Benchmarks;
+
+/// <summary>
+/// Scenarios 1-4 and 6 in one process with few iterations, then one line of ratios from that same run. Medians, not
+/// means: on a noisy 2-core machine a single descheduled iteration would otherwise move the result.
+/// </summary>
+internal static class QuickRun
+{
+    public static int Run()
+    {
+        var job = Job.Default
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithStrategy(RunStrategy.Monitoring)
+            .WithLaunchCount(1)
+            .WithWarmupCount(2)
+            .WithIterationCount(15)
+            .WithInvocationCount(1)
+            .WithUnrollFactor(1)
+            .WithId("Quick");
+        var config = DefaultConfig.Instance
+            .AddJob(job)
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .WithOptions(ConfigOptions.DisableLogFile);
+
+        Type[] scenarios =
+        [
+            typeof(OneQueueBenchmarks),
+            typeof(FanoutBenchmarks),
+            typeof(WorkQueueBenchmarks),
+            typeof(TopicBindingsBenchmarks),
+            typeof(ScopedConsumerBenchmarks),
+        ];
+        var reports = BenchmarkRunner.Run(scenarios, config).SelectMany(s => s.Reports).ToList();
+
+        BenchmarkReport Find(Type type, string method, Func<BenchmarkReport, bool>? where = null) =>
+            reports.Single(r => r.BenchmarkCase.Descriptor.Type == type
+                && r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
+                && (where is null || where(r)));
+
+        double Median(Type type, string method, Func<BenchmarkReport, bool>? where = null) =>
+            Find(type, method, where).ResultStatistics!.Median;
+
+        long Allocated(Type type, string method)
+        {
+            var report = Find(type, method);
+            return report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? 0;
+        }
+
+        bool Topic(BenchmarkReport report, int bindings, bool cached) =>
+            (int)report.BenchmarkCase.Parameters["Bindings"] == bindings && (bool)report.BenchmarkCase.Parameters["Cached"] == cached;
+
+        var bus = Median(typeof(OneQueueBenchmarks), "Bus");
+        var raw = Median(typeof(OneQueueBenchmarks), "RawChannel");
+        var wolverine = Median(typeof(OneQueueBenchmarks), "Wolverine");
+        var massTransit = Median(typeof(OneQueueBenchmarks), "MassTransit");
+        var rebus = Median(typeof(OneQueueBenchmarks), "Rebus");
+        var busBytes = Allocated(typeof(OneQueueBenchmarks), "Bus");
+        var rawBytes = Allocated(typeof(OneQueueBenchmarks), "RawChannel");
+        var workQueue = Median(typeof(WorkQueueBenchmarks), "Bus");
+        var topicTrie = Median(typeof(TopicBindingsBenchmarks), "Publish", r => Topic(r, 10_000, cached: false))
+            / Median(typeof(TopicBindingsBenchmarks), "Publish", r => Topic(r, 10, cached: false));
+        var topicCached = Median(typeof(TopicBindingsBenchmarks), "Publish", r => Topic(r, 10_000, cached: true))
+            / Median(typeof(TopicBindingsBenchmarks), "Publish", r => Topic(r, 10, cached: true));
+
+        string F(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
+        Console.WriteLine();
+        Console.WriteLine($"scenario 1, ns per message (median): bus={F(bus)} raw={F(raw)} wolverine={F(wolverine)} masstransit={F(massTransit)} rebus={F(rebus)}");
+        Console.WriteLine($"scenario 1, bytes allocated per message: bus={busBytes} raw={rawBytes} (the message itself); bus beyond the message={busBytes - rawBytes}");
+        Console.WriteLine($"scenario 3 / scenario 1 throughput: {F(bus / workQueue)}; topic 10k/10 cost with the key cache: {F(topicCached)}");
+        Console.WriteLine(
+            $"ratios: raw={F(raw / bus)} wolverine={F(wolverine / bus)} masstransit={F(massTransit / bus)} rebus={F(rebus / bus)} alloc={busBytes - rawBytes} topic10k={F(topicTrie)}");
+        return 0;
+    }
+}
