@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using Bus.Benchmarks;
 
@@ -11,6 +12,9 @@ if (args.Contains("--quick"))
     return QuickRun.Run();
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly)
-    .Run(args, DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default));
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(
+    args,
+    DefaultConfig.Instance
+        .AddJob(Job.Default.WithEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0"))
+        .AddDiagnoser(MemoryDiagnoser.Default));
 return 0;

@@ -42,7 +42,7 @@ public readonly struct Envelope
         MessageType = messageType;
         MessageId = messageId;
         CorrelationId = correlationId;
-        Timestamp = timestamp;
+        _timestampTicks = timestamp.UtcTicks;
         Exchange = exchange;
         RoutingKey = routingKey;
         _headers = headers;
@@ -50,6 +50,10 @@ public readonly struct Envelope
     }
 
     private readonly IReadOnlyDictionary<string, object?>? _headers;
+
+    // UTC ticks rather than a DateTimeOffset: an envelope is copied through channels by value, and 8 bytes fewer per
+    // message is measurable there.
+    private readonly long _timestampTicks;
 
     /// <summary>Gets the message.</summary>
     public object Message { get; }
@@ -64,7 +68,7 @@ public readonly struct Envelope
     public Guid CorrelationId { get; }
 
     /// <summary>Gets the time the message was sent, from the bus's <see cref="TimeProvider"/>.</summary>
-    public DateTimeOffset Timestamp { get; }
+    public DateTimeOffset Timestamp => new(_timestampTicks, TimeSpan.Zero);
 
     /// <summary>Gets the exchange the message was published to; empty when it was sent to a queue directly.</summary>
     public string Exchange { get; }

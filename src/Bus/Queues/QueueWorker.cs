@@ -126,7 +126,11 @@ internal sealed class QueueWorker
                 continue;
             }
 
-            _current = handler;
+            if (_current != handler)
+            {
+                _current = handler;
+            }
+
             _busy = true;
             ValueTask task;
             try

@@ -5,26 +5,27 @@ using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace Bus.Benchmarks;
 
 /// <summary>
-/// Scenarios 1-4 and 6 in one process with few iterations, then one line of ratios from that same run. Medians, not
-/// means: on a noisy 2-core machine a single descheduled iteration would otherwise move the result.
+/// Scenarios 1-4 and 6 with few iterations, then one line of ratios from that same run. Medians, not means: on a noisy
+/// 2-core machine a single descheduled iteration would otherwise move the result. Every library runs with the thread
+/// pool's idle spinning off: on 2 cores, idle workers spinning take the CPU the measured threads need and make each
+/// run land in a fast or a slow mode by chance.
 /// </summary>
 internal static class QuickRun
 {
     public static int Run()
     {
         var job = Job.Default
-            .WithToolchain(InProcessEmitToolchain.Instance)
             .WithStrategy(RunStrategy.Monitoring)
             .WithLaunchCount(1)
             .WithWarmupCount(2)
             .WithIterationCount(15)
             .WithInvocationCount(1)
             .WithUnrollFactor(1)
+            .WithEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0")
             .WithId("Quick");
         var config = DefaultConfig.Instance
             .AddJob(job)
