@@ -11,6 +11,7 @@ public abstract class ConsumeContext
 {
     private readonly QueueWorker _worker;
     private Envelope _envelope;
+    private string? _rejection;
 
     private protected ConsumeContext(QueueWorker worker) => _worker = worker;
 
@@ -95,5 +96,29 @@ public abstract class ConsumeContext
         return _worker.Bus.PublishCoreAsync(message, options, null, queue, _envelope.CorrelationId, _worker, cancellationToken);
     }
 
-    private protected void SetEnvelope(in Envelope envelope) => _envelope = envelope;
+    /// <summary>
+    /// Rejects the message (a poison message): once the consumer returns, it goes straight to the dead-letter store with
+    /// reason <see cref="DeadLetterReason.Rejected"/>, without retries. Throwing <see cref="MessageRejectedException"/>
+    /// does the same.
+    /// </summary>
+    /// <param name="reason">Why, for whoever reads the dead letter.</param>
+    public void Reject(string reason)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        _rejection = reason;
+    }
+
+    /// <summary>The rejection reason given for the current message, cleared as it is read.</summary>
+    internal string? TakeRejection()
+    {
+        var rejection = _rejection;
+        _rejection = null;
+        return rejection;
+    }
+
+    private protected void SetEnvelope(in Envelope envelope)
+    {
+        _envelope = envelope;
+        _rejection = null;
+    }
 }

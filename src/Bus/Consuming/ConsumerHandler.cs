@@ -13,7 +13,7 @@ internal sealed class ConsumerHandler<TMessage, TConsumer> : MessageHandler
     private readonly ConsumeContext<TMessage> _context;
 
     public ConsumerHandler(ConsumerRegistration<TMessage, TConsumer> registration, ConsumeContext<TMessage> context)
-        : base(typeof(TMessage), typeof(TConsumer), context)
+        : base(typeof(TMessage), typeof(TConsumer), context, registration.RetryPolicy)
     {
         _registration = registration;
         _context = context;

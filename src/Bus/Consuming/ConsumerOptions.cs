@@ -16,6 +16,10 @@ public sealed class ConsumerOptions
     /// <value>The default is <see cref="ConsumerLifetime.Scoped"/>: a DI scope and a new consumer per message.</value>
     public ConsumerLifetime Lifetime { get; set; } = ConsumerLifetime.Scoped;
 
+    /// <summary>Gets or sets this consumer's retry policy.</summary>
+    /// <value>The default, <see langword="null"/>, is its queue's, or else the bus's.</value>
+    public IRetryPolicy? RetryPolicy { get; set; }
+
     /// <summary>Gets the options of the consumer's own queue (ignored when it reads a declared queue).</summary>
     public QueueOptions QueueOptions { get; } = new();
 

@@ -13,14 +13,19 @@ internal abstract class ConsumerRegistration
 
     public abstract Type ConsumerType { get; }
 
+    /// <summary>The consumer's retry policy, else its queue's, else the bus's.</summary>
+    public IRetryPolicy RetryPolicy { get; private set; } = Bus.RetryPolicy.None;
+
     /// <summary>A handler for one worker: it owns a reusable context, so each worker needs its own.</summary>
     public abstract MessageHandler CreateHandler(QueueWorker worker);
 
     [UnconditionalSuppressMessage("AotAnalysis", "IL3050", Justification = "Consumers are closed over their message types at configuration time.")]
-    public static ConsumerRegistration Create(Type consumerType, Type messageType, ConsumerLifetime lifetime, IServiceProvider services)
+    public static ConsumerRegistration Create(Type consumerType, Type messageType, ConsumerLifetime lifetime, IRetryPolicy retryPolicy, IServiceProvider services)
     {
         var closed = typeof(ConsumerRegistration<,>).MakeGenericType(messageType, consumerType);
-        return (ConsumerRegistration)Activator.CreateInstance(closed, lifetime, services)!;
+        var registration = (ConsumerRegistration)Activator.CreateInstance(closed, lifetime, services)!;
+        registration.RetryPolicy = retryPolicy;
+        return registration;
     }
 }
 

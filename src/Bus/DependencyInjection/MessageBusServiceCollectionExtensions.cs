@@ -22,6 +22,7 @@ public static class MessageBusServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BusOptions>, BusOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IMessageTransport, InMemoryTransport>();
+        services.TryAddSingleton<IDeadLetterStore, InMemoryDeadLetterStore>();
         services.TryAddSingleton<MessageBus>();
         services.TryAddSingleton<IMessageBus>(static provider => provider.GetRequiredService<MessageBus>());
         services.TryAddSingleton<IPublisher>(static provider => provider.GetRequiredService<MessageBus>());

@@ -3,11 +3,15 @@ namespace Bus;
 /// <summary>Counters of the bus and its queues, read at one moment.</summary>
 public sealed class BusStatistics
 {
-    internal BusStatistics(long unroutable, IReadOnlyList<QueueStatistics> queues)
+    internal BusStatistics(long unroutable, int deadLetters, IReadOnlyList<QueueStatistics> queues)
     {
         Unroutable = unroutable;
+        DeadLetters = deadLetters;
         Queues = queues;
     }
+
+    /// <summary>Gets the number of dead letters in the store.</summary>
+    public int DeadLetters { get; }
 
     /// <summary>Gets the number of published messages no queue was bound for.</summary>
     public long Unroutable { get; }

@@ -29,9 +29,21 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "Queue {Queue} is full and dropped message {MessageId} ({MessageType}) under {FullMode}")]
     public static partial void MessageDropped(ILogger logger, string queue, Guid messageId, Type messageType, QueueFullMode fullMode);
 
-    [LoggerMessage(20, LogLevel.Error, "Consumer {Consumer} failed on message {MessageId} ({MessageType}) from queue {Queue}")]
-    public static partial void ConsumerFailed(ILogger logger, Exception exception, Type consumer, Guid messageId, Type messageType, string queue);
+    [LoggerMessage(22, LogLevel.Warning, "Message {MessageId} ({MessageType}) failed attempt {Attempt} in queue {Queue}; retrying in {Delay}")]
+    public static partial void RetryScheduled(ILogger logger, Exception exception, Guid messageId, Type messageType, int attempt, string queue, TimeSpan delay);
 
-    [LoggerMessage(21, LogLevel.Error, "Queue {Queue} has no consumer for message {MessageId} ({MessageType})")]
-    public static partial void NoConsumer(ILogger logger, string queue, Guid messageId, Type messageType);
+    [LoggerMessage(23, LogLevel.Error, "Message {MessageId} ({MessageType}) dead-lettered from queue {Queue}: {Reason}, {Description}")]
+    public static partial void DeadLettered(ILogger logger, Exception? exception, Guid messageId, Type messageType, string queue, DeadLetterReason reason, string description);
+
+    [LoggerMessage(24, LogLevel.Debug, "Message {MessageId} ({MessageType}) was consumed from queue {Queue} before; skipped as a duplicate")]
+    public static partial void DuplicateSkipped(ILogger logger, Guid messageId, Type messageType, string queue);
+
+    [LoggerMessage(25, LogLevel.Warning, "Consumer {Consumer} did not finish message {MessageId} from queue {Queue} within {Timeout}; its token is cancelled and the worker moved on")]
+    public static partial void ConsumerTimedOut(ILogger logger, Type consumer, Guid messageId, string queue, TimeSpan timeout);
+
+    [LoggerMessage(26, LogLevel.Information, "Dead letter {DeadLetterId} (message {MessageId}) replayed into queue {Queue}")]
+    public static partial void Replayed(ILogger logger, Guid deadLetterId, Guid messageId, string queue);
+
+    [LoggerMessage(27, LogLevel.Warning, "The dead-letter store is full ({Capacity}); evicted the oldest, message {MessageId} from queue {Queue} ({Reason})")]
+    public static partial void DeadLetterEvicted(ILogger logger, Guid messageId, string queue, DeadLetterReason reason, int capacity);
 }

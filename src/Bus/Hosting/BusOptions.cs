@@ -23,5 +23,29 @@ public sealed class BusOptions
     /// <value>Zero or more. The default is <see cref="DefaultRoutingCacheSize"/> (10,000).</value>
     public int RoutingCacheSize { get; set; } = DefaultRoutingCacheSize;
 
+    /// <summary>The default <see cref="DeadLetterCapacity"/>.</summary>
+    public const int DefaultDeadLetterCapacity = 10_000;
+
+    /// <summary>The default <see cref="ScheduledCapacity"/>.</summary>
+    public const int DefaultScheduledCapacity = 100_000;
+
+    /// <summary>
+    /// Gets or sets how many dead letters the in-memory store keeps; at the limit the oldest is evicted (counted and
+    /// logged).
+    /// </summary>
+    /// <value>At least 1. The default is <see cref="DefaultDeadLetterCapacity"/> (10,000).</value>
+    public int DeadLetterCapacity { get; set; } = DefaultDeadLetterCapacity;
+
+    /// <summary>
+    /// Gets or sets how many messages may wait at once for a delayed retry. A failed message that would exceed it is
+    /// dead-lettered with <see cref="DeadLetterReason.Overflow"/>.
+    /// </summary>
+    /// <value>At least 1. The default is <see cref="DefaultScheduledCapacity"/> (100,000).</value>
+    public int ScheduledCapacity { get; set; } = DefaultScheduledCapacity;
+
+    /// <summary>Gets or sets the retry policy of queues and consumers that set none.</summary>
+    /// <value>The default is <see cref="Bus.RetryPolicy.None"/>: a failure is dead-lettered at once.</value>
+    public IRetryPolicy RetryPolicy { get; set; } = Bus.RetryPolicy.None;
+
     internal TopologyDefinition Topology { get; } = new();
 }

@@ -28,12 +28,32 @@ public interface IMessageBus : IPublisher, IAsyncDisposable, IDisposable
     Task<DrainReport> StopAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Waits until the bus is idle: every queue empty, no message in flight. Tests use it to know a message flow has
-    /// finished without waiting on the clock.
+    /// Waits until the bus is idle: every queue empty and no message in flight, so nothing is left to do now; messages
+    /// waiting for a delayed retry do not count until they are due. Tests use it to know a message flow has finished
+    /// without waiting on the clock.
     /// </summary>
     /// <param name="cancellationToken">Ends the wait.</param>
     /// <returns>A task that completes when the bus is idle.</returns>
     Task WaitForIdleAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends a dead letter back to its queue (or another) as a first delivery, and removes it from the store. Its message
+    /// id stays the same; its retry count starts again.
+    /// </summary>
+    /// <param name="deadLetterId">The dead letter's id.</param>
+    /// <param name="queue">The queue to deliver to; null for the one it failed in.</param>
+    /// <param name="cancellationToken">Cancels the wait for room in a full queue.</param>
+    /// <returns><see langword="false"/> when there is no dead letter with that id.</returns>
+    /// <exception cref="ArgumentException">The queue is not declared; the dead letter stays in the store.</exception>
+    /// <exception cref="BusNotRunningException">The bus is not running.</exception>
+    Task<bool> ReplayAsync(Guid deadLetterId, string? queue = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Replays every dead letter that matches (see <see cref="ReplayAsync(Guid, string?, CancellationToken)"/>).</summary>
+    /// <param name="query">Which dead letters.</param>
+    /// <param name="queue">The queue to deliver to; null for the one each failed in.</param>
+    /// <param name="cancellationToken">Cancels the replay between messages.</param>
+    /// <returns>How many were replayed.</returns>
+    Task<int> ReplayAsync(DeadLetterQuery query, string? queue = null, CancellationToken cancellationToken = default);
 
     /// <summary>Reads the bus's counters.</summary>
     /// <returns>The counters of the bus and of each queue.</returns>

@@ -13,7 +13,7 @@ internal sealed class IdleMonitor
 
     public void Signal() => Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
 
-    public async Task WaitAsync(Func<bool> isIdle, CancellationToken cancellationToken)
+    public async Task WaitAsync<TState>(Func<TState, bool> isIdle, TState state, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _waiters);
         try
@@ -22,7 +22,7 @@ internal sealed class IdleMonitor
             {
                 // Take the signal before checking: a queue running empty after the check completes this signal.
                 var changed = Volatile.Read(ref _changed);
-                if (isIdle())
+                if (isIdle(state))
                 {
                     return;
                 }

@@ -13,7 +13,6 @@ internal sealed class MessageBus : IMessageBus
     private readonly Lock _stateLock = new();
     private readonly BusOptions _options;
     private readonly TimeProvider _time;
-    private readonly MessageClock _clock;
     private readonly BusTopology _topology;
     private volatile BusState _state = BusState.Created;
     private Task<DrainReport>? _stopping;
@@ -23,13 +22,16 @@ internal sealed class MessageBus : IMessageBus
     public MessageBus(
         IOptions<BusOptions> options,
         IMessageTransport transport,
+        IDeadLetterStore deadLetters,
         TimeProvider time,
         IServiceProvider services,
         ILoggerFactory? loggerFactory = null)
     {
         _options = options.Value;
         _time = time;
-        _clock = MessageClock.For(time);
+        Clock = MessageClock.For(time);
+        DeadLetters = deadLetters;
+        Delayed = new DelayedDeliveries(time, _options.ScheduledCapacity);
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Bus");
         _topology = new BusTopology(this, _options, transport, services);
     }
@@ -41,6 +43,16 @@ internal sealed class MessageBus : IMessageBus
     internal ILogger Logger { get; }
 
     internal IdleMonitor Idle { get; } = new();
+
+    internal BusOptions Options => _options;
+
+    internal TimeProvider Time => _time;
+
+    internal MessageClock Clock { get; }
+
+    internal IDeadLetterStore DeadLetters { get; }
+
+    internal DelayedDeliveries Delayed { get; }
 
     public ValueTask PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default) =>
         PublishCoreAsync(message, null, null, null, null, null, cancellationToken);
@@ -133,7 +145,7 @@ internal sealed class MessageBus : IMessageBus
             }
         }
 
-        var now = _clock.UtcNow();
+        var now = Clock.UtcNow();
         var messageId = options?.MessageId ?? MessageIdGenerator.Next(now);
         var envelope = new Envelope(
             message,
@@ -144,7 +156,8 @@ internal sealed class MessageBus : IMessageBus
             exchangeName,
             routingKey,
             headers,
-            deliveryCount: 1);
+            deliveryCount: 1,
+            options?.TimeToLive);
 
         for (var i = 0; i < route.Length; i++)
         {
@@ -251,7 +264,67 @@ internal sealed class MessageBus : IMessageBus
     }
 
     public Task WaitForIdleAsync(CancellationToken cancellationToken = default) =>
-        Idle.WaitAsync(_topology.IsIdle, cancellationToken);
+        Idle.WaitAsync(static topology => topology.IsIdle(includeWaitingRetries: false), _topology, cancellationToken);
+
+    public async Task<bool> ReplayAsync(Guid deadLetterId, string? queue = null, CancellationToken cancellationToken = default)
+    {
+        if (_state != BusState.Running)
+        {
+            throw new BusNotRunningException("Cannot replay a dead letter: the bus is not running.");
+        }
+
+        var deadLetter = await DeadLetters.GetAsync(deadLetterId, cancellationToken).ConfigureAwait(false);
+        if (deadLetter is null)
+        {
+            return false;
+        }
+
+        var target = _topology.GetQueueRoute(queue ?? deadLetter.Queue)[0];
+
+        // Removed first, so two concurrent replays cannot both deliver it; put back if the delivery does not happen.
+        if (!await DeadLetters.RemoveAsync(deadLetterId, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        var envelope = deadLetter.Envelope.WithDeliveryCount(1).WithHeaders(MessageHeaders.With(deadLetter.Envelope.Headers, RetryHeaders.FirstFailedAt, null));
+        try
+        {
+            var status = target.TryEnqueue(envelope, origin: null);
+            if (status == EnqueueStatus.Full)
+            {
+                status = await target.EnqueueAsync(envelope, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (status != EnqueueStatus.Accepted)
+            {
+                throw new QueueFullException(target.Name, envelope.MessageType, $"Queue '{target.Name}' did not accept the replayed message ({status}); it stays in the dead-letter store.");
+            }
+        }
+        catch
+        {
+            await DeadLetters.AddAsync(deadLetter, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        Log.Replayed(Logger, deadLetterId, envelope.MessageId, target.Name);
+        return true;
+    }
+
+    public async Task<int> ReplayAsync(DeadLetterQuery query, string? queue = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var replayed = 0;
+        foreach (var deadLetter in await DeadLetters.QueryAsync(query, cancellationToken).ConfigureAwait(false))
+        {
+            if (await ReplayAsync(deadLetter.Id, queue, cancellationToken).ConfigureAwait(false))
+            {
+                replayed++;
+            }
+        }
+
+        return replayed;
+    }
 
     public BusStatistics GetStatistics()
     {
@@ -262,7 +335,7 @@ internal sealed class MessageBus : IMessageBus
             statistics[i] = queues[i].GetStatistics();
         }
 
-        return new BusStatistics(Volatile.Read(ref _unroutable), statistics);
+        return new BusStatistics(Volatile.Read(ref _unroutable), DeadLetters.Count, statistics);
     }
 
     public async ValueTask DisposeAsync()
@@ -270,6 +343,7 @@ internal sealed class MessageBus : IMessageBus
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            Delayed.Dispose();
         }
     }
 
@@ -316,7 +390,7 @@ internal sealed class MessageBus : IMessageBus
             }
         }
 
-        return Report(drained, queues);
+        return await ReportAsync(drained, queues).ConfigureAwait(false);
     }
 
     private async Task<bool> DrainAsync(CancellationToken cancellationToken)
@@ -325,7 +399,7 @@ internal sealed class MessageBus : IMessageBus
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            await Idle.WaitAsync(_topology.IsIdle, drain.Token).ConfigureAwait(false);
+            await Idle.WaitAsync(static topology => topology.IsIdle(includeWaitingRetries: true), _topology, drain.Token).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException)
@@ -334,29 +408,45 @@ internal sealed class MessageBus : IMessageBus
         }
     }
 
-    /// <summary>A bus stopped before it started: no consumer ever ran, so nothing could have been accepted.</summary>
+    /// <summary>A bus stopped before it started: nothing could have been published, so nothing is left.</summary>
     private DrainReport CloseWithoutConsumers()
     {
-        var queues = _topology.QueueList;
-        foreach (var queue in queues)
+        foreach (var queue in _topology.QueueList)
         {
             queue.Close();
         }
 
-        return Report(drained: true, queues);
+        return new DrainReport(drained: true, []);
     }
 
-    private DrainReport Report(bool drained, BusQueue[] queues)
+    /// <summary>Reports, logs and dead-letters (reason <see cref="DeadLetterReason.BusStopped"/>) what was not processed.</summary>
+    private async Task<DrainReport> ReportAsync(bool drained, BusQueue[] queues)
     {
-        var unprocessed = new List<UnprocessedMessage>();
+        var left = new List<(BusQueue Queue, UnprocessedMessage Message)>();
+        foreach (var (queue, envelope) in Delayed.TakeAll())
+        {
+            left.Add((queue, new UnprocessedMessage(queue.Name, envelope, wasInFlight: false)));
+        }
+
         foreach (var queue in queues)
         {
-            var left = queue.CollectUnprocessed();
-            if (left.Count > 0)
+            foreach (var message in queue.CollectUnprocessed())
             {
-                Log.UnprocessedInQueue(Logger, queue.Name, left.Count);
-                unprocessed.AddRange(left);
+                left.Add((queue, message));
             }
+        }
+
+        foreach (var group in left.GroupBy(l => l.Queue))
+        {
+            Log.UnprocessedInQueue(Logger, group.Key.Name, group.Count());
+        }
+
+        var unprocessed = new List<UnprocessedMessage>(left.Count);
+        foreach (var (queue, message) in left)
+        {
+            var attempts = message.Envelope.DeliveryCount - (message.WasInFlight ? 0 : 1);
+            await queue.DeadLetterAsync(message.Envelope, DeadLetterReason.BusStopped, "the bus stopped before it was processed", null, attempts).ConfigureAwait(false);
+            unprocessed.Add(message);
         }
 
         if (unprocessed.Count == 0)

@@ -22,6 +22,7 @@ public readonly struct Envelope
     /// <param name="routingKey">The routing key; empty when none was given.</param>
     /// <param name="headers">The headers, or <see langword="null"/> when there are none.</param>
     /// <param name="deliveryCount">How many times the message has been delivered, this delivery included.</param>
+    /// <param name="timeToLive">How long after <paramref name="timestamp"/> the message expires; null when it does not.</param>
     public Envelope(
         object message,
         Type messageType,
@@ -31,13 +32,20 @@ public readonly struct Envelope
         string exchange,
         string routingKey,
         IReadOnlyDictionary<string, object?>? headers,
-        int deliveryCount)
+        int deliveryCount,
+        TimeSpan? timeToLive = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(messageType);
         ArgumentNullException.ThrowIfNull(exchange);
         ArgumentNullException.ThrowIfNull(routingKey);
         ArgumentOutOfRangeException.ThrowIfLessThan(deliveryCount, 1);
+        if (timeToLive is { } ttl)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero, nameof(timeToLive));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(ttl, MaxTimeToLive, nameof(timeToLive));
+        }
+
         Message = message;
         MessageType = messageType;
         MessageId = messageId;
@@ -47,13 +55,27 @@ public readonly struct Envelope
         RoutingKey = routingKey;
         _headers = headers;
         DeliveryCount = deliveryCount;
+        _timeToLiveMilliseconds = timeToLive is { } given ? (uint)Math.Ceiling(given.TotalMilliseconds) : 0;
     }
+
+    private Envelope(in Envelope envelope, int deliveryCount, IReadOnlyDictionary<string, object?>? headers)
+    {
+        this = envelope;
+        DeliveryCount = deliveryCount;
+        _headers = headers;
+    }
+
+    /// <summary>The longest time to live a message can have: 2^32 - 1 milliseconds (about 49.7 days), as in RabbitMQ.</summary>
+    public static readonly TimeSpan MaxTimeToLive = TimeSpan.FromMilliseconds(uint.MaxValue);
 
     private readonly IReadOnlyDictionary<string, object?>? _headers;
 
     // UTC ticks rather than a DateTimeOffset: an envelope is copied through channels by value, and 8 bytes fewer per
     // message is measurable there.
     private readonly long _timestampTicks;
+
+    // Milliseconds, 0 for none: it fits the padding after DeliveryCount, so time to live costs no envelope space.
+    private readonly uint _timeToLiveMilliseconds;
 
     /// <summary>Gets the message.</summary>
     public object Message { get; }
@@ -81,4 +103,17 @@ public readonly struct Envelope
 
     /// <summary>Gets how many times the message has been delivered, this delivery included (1 on the first).</summary>
     public int DeliveryCount { get; }
+
+    /// <summary>Gets how long after <see cref="Timestamp"/> the message expires, or null when it does not.</summary>
+    public TimeSpan? TimeToLive => _timeToLiveMilliseconds == 0 ? null : TimeSpan.FromMilliseconds(_timeToLiveMilliseconds);
+
+    internal long TimestampTicks => _timestampTicks;
+
+    internal uint TimeToLiveMilliseconds => _timeToLiveMilliseconds;
+
+    /// <summary>The same message for another delivery.</summary>
+    internal Envelope WithDeliveryCount(int deliveryCount) => new(this, deliveryCount, _headers);
+
+    /// <summary>The same message with other headers.</summary>
+    internal Envelope WithHeaders(IReadOnlyDictionary<string, object?>? headers) => new(this, DeliveryCount, headers);
 }

@@ -45,6 +45,29 @@ internal sealed class MessageHeaders : IReadOnlyDictionary<string, object?>
         return new MessageHeaders(items);
     }
 
+    /// <summary>A copy with one header set (replaced when present), or removed when <paramref name="value"/> is null.</summary>
+    public static IReadOnlyDictionary<string, object?>? With(IReadOnlyDictionary<string, object?>? headers, string key, object? value)
+    {
+        var items = new List<KeyValuePair<string, object?>>();
+        if (headers is not null)
+        {
+            foreach (var pair in headers)
+            {
+                if (!string.Equals(pair.Key, key, StringComparison.Ordinal))
+                {
+                    items.Add(pair);
+                }
+            }
+        }
+
+        if (value is not null)
+        {
+            items.Add(new KeyValuePair<string, object?>(key, value));
+        }
+
+        return items.Count == 0 ? null : new MessageHeaders([.. items]);
+    }
+
     public object? this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"No header named '{key}'.");
 
     public IEnumerable<string> Keys

@@ -30,6 +30,14 @@ public sealed class PublishOptions
     /// </value>
     public Guid? CorrelationId { get; set; }
 
+    /// <summary>
+    /// Gets or sets how long the message may wait to be delivered: one older than this when its turn comes is not
+    /// delivered but dead-lettered with <see cref="DeadLetterReason.Expired"/>. A queue's own
+    /// <see cref="QueueOptions.TimeToLive"/> applies too; the shorter wins.
+    /// </summary>
+    /// <value>The default, <see langword="null"/>, lets the message wait indefinitely. At most <see cref="Envelope.MaxTimeToLive"/>.</value>
+    public TimeSpan? TimeToLive { get; set; }
+
     /// <summary>Gets or sets the message id.</summary>
     /// <value>The default, <see langword="null"/>, creates a new unique, time-ordered id.</value>
     public Guid? MessageId { get; set; }

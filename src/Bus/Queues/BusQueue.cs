@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Logging;
 
 namespace Bus;
 
@@ -11,16 +10,18 @@ namespace Bus;
 /// <remarks>
 /// <para>
 /// Accounting: every message a publisher offers increments <see cref="_enqueued"/> before it enters the storage, and
-/// leaves through exactly one of: a worker finishing it (consumed or faulted), a drop, or a withdrawal (the publish
-/// did not go through). All counters only grow, so <see cref="BusTopology.IsIdle"/> can take a consistent snapshot by
-/// reading them twice.
+/// ends exactly once: consumed, skipped as a duplicate, dead-lettered, dropped (and dead-lettered), or withdrawn (the
+/// publish did not go through). A message waiting for a delayed retry is still pending, counted in and out of the
+/// schedule. All counters only grow, so <see cref="BusTopology.IsIdle"/> can take a consistent snapshot by reading
+/// them twice.
 /// </para>
 /// <para>
 /// The overflow: a consumer that waited for room in a full queue could be waiting for itself (it is the queue's only
 /// worker, or the queues form a cycle). So a publish from a consumer parks the message in the overflow instead, and
-/// workers take from the overflow before the storage. <see cref="_lock"/> guards the overflow; the transport is only
-/// called under it to move parked messages into free room, and the transport never calls back into the queue in Wait
-/// mode (the only mode with an overflow), so the lock order cannot invert.
+/// workers take from the overflow before the storage. Retries that come due while the queue is full wait there too.
+/// <see cref="_lock"/> guards the overflow; the transport is only called under it to move parked messages into free
+/// room, and the transport never calls back into the queue in Wait mode (the only mode with an overflow), so the lock
+/// order cannot invert.
 /// </para>
 /// </remarks>
 [DebuggerDisplay("Queue {Name,nq}: depth {Depth}, pending {Pending}")]
@@ -40,6 +41,7 @@ internal sealed class BusQueue
     private PaddedCounter _enqueued;
     private long _dropped;
     private long _withdrawn;
+    private long _requeued;
 
     public BusQueue(MessageBus bus, string name, QueueOptions options, IMessageTransport transport)
     {
@@ -47,6 +49,8 @@ internal sealed class BusQueue
         Name = name;
         Options = options.Clone();
         _overflowCapacity = Options.EffectiveOverflowCapacity;
+        TimeToLiveMilliseconds = Options.TimeToLive is { } ttl ? (uint)Math.Ceiling(ttl.TotalMilliseconds) : 0;
+        Deduplication = Options.DeduplicationCapacity > 0 ? new DeduplicationWindow(Options.DeduplicationCapacity) : null;
         _storage = transport.CreateQueue(name, Options, OnDropped);
         Route = [this];
     }
@@ -60,6 +64,14 @@ internal sealed class BusQueue
     /// <summary>A route to this queue alone, for point-to-point sends.</summary>
     public BusQueue[] Route { get; }
 
+    /// <summary>The queue's time to live in milliseconds, 0 for none.</summary>
+    public uint TimeToLiveMilliseconds { get; }
+
+    public DeduplicationWindow? Deduplication { get; }
+
+    /// <summary>The retry policy of consumers that set none: the queue's, else the bus's.</summary>
+    public IRetryPolicy RetryPolicy => Options.RetryPolicy ?? Bus.Options.RetryPolicy;
+
     public CancellationToken ConsumerToken => _consumerCancellation.Token;
 
     public bool IsAborted => _aborted;
@@ -70,12 +82,13 @@ internal sealed class BusQueue
     {
         get
         {
-            ReadCounters(out var enqueued, out var finished);
-            return enqueued - finished;
+            var counters = ReadCounters();
+            return counters.Enqueued - counters.Finished;
         }
     }
 
-    public IReadOnlyList<ConsumerRegistration> Registrations => _registrations;
+    /// <summary>Whether messages are parked beside the full storage.</summary>
+    public bool HasParked => _overflowCount != 0;
 
     public EnqueueStatus TryEnqueue(in Envelope envelope, QueueWorker? origin)
     {
@@ -99,7 +112,7 @@ internal sealed class BusQueue
             return EnqueueStatus.Rejected;
         }
 
-        return origin is null ? EnqueueStatus.Full : Park(envelope);
+        return origin is null ? EnqueueStatus.Full : Park(envelope, _overflowCapacity);
     }
 
     /// <summary>Waits for room; called after <see cref="TryEnqueue"/> returned <see cref="EnqueueStatus.Full"/>.</summary>
@@ -126,6 +139,25 @@ internal sealed class BusQueue
         return EnqueueStatus.Closed;
     }
 
+    /// <summary>
+    /// Puts back a message whose retry came due. It was counted when first accepted, so it is not counted again, and
+    /// it never waits: a full queue parks it (the retry schedule's capacity bounds these).
+    /// </summary>
+    public void Requeue(in Envelope envelope)
+    {
+        // Out of the schedule before into the storage: in between it counts as pending, never as gone.
+        Interlocked.Increment(ref _requeued);
+        if (_overflowCount == 0 && _storage.TryEnqueue(envelope))
+        {
+            return;
+        }
+
+        if (Park(envelope, int.MaxValue) == EnqueueStatus.Closed)
+        {
+            _ = DeadLetterAsync(envelope, DeadLetterReason.BusStopped, "its retry came due after the queue closed", null, envelope.DeliveryCount - 1);
+        }
+    }
+
     public bool TryTake(out Envelope envelope)
     {
         if (_overflowCount != 0)
@@ -142,9 +174,6 @@ internal sealed class BusQueue
 
         return _storage.TryDequeue(out envelope);
     }
-
-    /// <summary>Whether messages published by consumers are parked beside the full storage.</summary>
-    public bool HasParked => _overflowCount != 0;
 
     public ValueTask<bool> WaitToTakeAsync() =>
         // No token: the channel then reuses one waiter instead of allocating one per wait. Close() ends the wait.
@@ -284,61 +313,76 @@ internal sealed class BusQueue
         }
     }
 
-    public void OnFaulted(in Envelope envelope, Type? consumerType, Exception exception)
+    /// <summary>
+    /// Ends a message in the dead-letter store with its reason, and logs it. Attempts is how many deliveries failed.
+    /// </summary>
+    public async ValueTask DeadLetterAsync(Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts)
     {
-        // The retry and dead-letter policies attach here; until then a failure is logged and counted, never dropped silently.
-        if (consumerType is null)
-        {
-            Log.NoConsumer(Bus.Logger, Name, envelope.MessageId, envelope.MessageType);
-        }
-        else
-        {
-            Log.ConsumerFailed(Bus.Logger, exception, consumerType, envelope.MessageId, envelope.MessageType, Name);
-        }
+        var now = Bus.Time.GetUtcNow();
+        var firstFailedAt = envelope.Headers.TryGetValue(RetryHeaders.FirstFailedAt, out var first) && first is DateTimeOffset at ? at : now;
+        var deadLetter = new DeadLetter(
+            MessageIdGenerator.Next(now),
+            envelope,
+            Name,
+            reason,
+            description,
+            exception is null ? null : ErrorInfo.From(exception),
+            attempts,
+            firstFailedAt,
+            now);
+        Log.DeadLettered(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, Name, reason, description);
+        await Bus.DeadLetters.AddAsync(deadLetter).ConfigureAwait(false);
     }
 
-    /// <summary>Wakes idle waiters when this queue has nothing left; cheap when nobody waits.</summary>
+    /// <summary>Wakes idle waiters when this queue has nothing left to do now; cheap when nobody waits.</summary>
     public void NotifyIfIdle()
     {
-        if (Bus.Idle.HasWaiters && Pending == 0)
+        if (Bus.Idle.HasWaiters)
         {
-            Bus.Idle.Signal();
+            var counters = ReadCounters();
+            if (counters.Enqueued - counters.Finished - counters.WaitingForRetry == 0)
+            {
+                Bus.Idle.Signal();
+            }
         }
     }
 
-    /// <summary>Reads the monotonic counters: how many messages entered, and how many left in any way.</summary>
-    public void ReadCounters(out long enqueued, out long finished)
+    /// <summary>Reads the monotonic counters (see the class remarks).</summary>
+    public QueueCounters ReadCounters()
     {
-        finished = Volatile.Read(ref _dropped) + Volatile.Read(ref _withdrawn);
+        long finished = Volatile.Read(ref _dropped) + Volatile.Read(ref _withdrawn);
+        long scheduled = 0;
         foreach (var worker in _workers)
         {
-            finished += worker.Consumed + worker.Faulted;
+            finished += worker.Finished;
+            scheduled += worker.RetriesScheduled;
         }
 
-        // Read after the finished counters: a message finished after that read is still counted as pending.
-        enqueued = Volatile.Read(ref _enqueued.Value);
+        var requeued = Volatile.Read(ref _requeued);
+
+        // Read last: a message that finishes after the reads above still counts as pending, never as gone.
+        var enqueued = Volatile.Read(ref _enqueued.Value);
+        return new QueueCounters(enqueued, finished, scheduled, requeued);
     }
 
     public QueueStatistics GetStatistics()
     {
-        long consumed = 0, faulted = 0;
+        var statistics = new QueueStatistics(Name, Depth);
         foreach (var worker in _workers)
         {
-            consumed += worker.Consumed;
-            faulted += worker.Faulted;
+            worker.AddTo(statistics);
         }
 
-        return new QueueStatistics(
-            Name,
-            Depth,
-            Pending,
-            Volatile.Read(ref _enqueued.Value) - Volatile.Read(ref _withdrawn),
-            consumed,
-            faulted,
-            Volatile.Read(ref _dropped));
+        var counters = ReadCounters();
+        statistics.Pending = counters.Enqueued - counters.Finished;
+        statistics.WaitingForRetry = counters.WaitingForRetry;
+        statistics.Enqueued = counters.Enqueued - Volatile.Read(ref _withdrawn);
+        statistics.Dropped = Volatile.Read(ref _dropped);
+        statistics.DeadLettered += statistics.Dropped;
+        return statistics;
     }
 
-    private EnqueueStatus Park(in Envelope envelope)
+    private EnqueueStatus Park(in Envelope envelope, int capacity)
     {
         lock (_lock)
         {
@@ -348,7 +392,7 @@ internal sealed class BusQueue
                 return EnqueueStatus.Closed;
             }
 
-            if (_overflow.Count >= _overflowCapacity)
+            if (_overflow.Count >= capacity)
             {
                 Withdraw();
                 return EnqueueStatus.OverflowFull;
@@ -377,8 +421,42 @@ internal sealed class BusQueue
 
     private void OnDropped(Envelope envelope)
     {
-        Interlocked.Increment(ref _dropped);
         Log.MessageDropped(Bus.Logger, Name, envelope.MessageId, envelope.MessageType, Options.FullMode);
+        var stored = DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"queue '{Name}' was full ({Options.FullMode})", null, envelope.DeliveryCount - 1);
+        if (stored.IsCompletedSuccessfully)
+        {
+            Dropped();
+        }
+        else
+        {
+            _ = DroppedAfterAsync(stored);
+        }
+    }
+
+    private async Task DroppedAfterAsync(ValueTask stored)
+    {
+        try
+        {
+            await stored.ConfigureAwait(false);
+        }
+        finally
+        {
+            Dropped();
+        }
+    }
+
+    private void Dropped()
+    {
+        Interlocked.Increment(ref _dropped);
         NotifyIfIdle();
     }
+}
+
+/// <summary>
+/// A queue's monotonic counters at one moment. Pending = <see cref="Enqueued"/> - <see cref="Finished"/>; of those,
+/// <see cref="WaitingForRetry"/> wait outside the queue for a delayed retry.
+/// </summary>
+internal readonly record struct QueueCounters(long Enqueued, long Finished, long RetriesScheduled, long Requeued)
+{
+    public long WaitingForRetry => RetriesScheduled - Requeued;
 }

@@ -40,6 +40,35 @@ public sealed class QueueOptions
     /// <value>At least 0; <see langword="null"/> (the default) means the same as <see cref="Capacity"/>.</value>
     public int? OverflowCapacity { get; set; }
 
+    /// <summary>Gets or sets the retry policy of this queue's consumers that set none.</summary>
+    /// <value>The default, <see langword="null"/>, is <see cref="BusOptions.RetryPolicy"/>.</value>
+    public IRetryPolicy? RetryPolicy { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a message may wait in this queue: one older than this when its turn comes is not delivered
+    /// but dead-lettered with <see cref="DeadLetterReason.Expired"/>. A message's own time to live
+    /// (<see cref="PublishOptions.TimeToLive"/>) applies too; the shorter wins, as in RabbitMQ.
+    /// </summary>
+    /// <value>The default, <see langword="null"/>, lets messages wait indefinitely.</value>
+    public TimeSpan? TimeToLive { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a consumer may take over one message. When it runs out, the consumer's token is cancelled,
+    /// the worker stops waiting for it and moves on, and the delivery counts as a failure (retried, or dead-lettered
+    /// with <see cref="DeadLetterReason.ConsumerTimeout"/>). A consumer that blocks its thread cannot be interrupted;
+    /// the limit applies to consumers that await.
+    /// </summary>
+    /// <value>The default, <see langword="null"/>, sets no limit.</value>
+    public TimeSpan? ConsumerTimeout { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many recently consumed message ids the queue remembers to skip duplicates: a message whose id
+    /// was consumed already (re-published, or replayed after it succeeded) is acknowledged without calling the consumer.
+    /// The oldest ids are forgotten first. Failed deliveries are not remembered, so retries and replays of failures run.
+    /// </summary>
+    /// <value>Zero or more. The default, 0, turns deduplication off.</value>
+    public int DeduplicationCapacity { get; set; }
+
     internal int EffectiveOverflowCapacity => OverflowCapacity ?? Capacity;
 
     internal QueueOptions Clone() => (QueueOptions)MemberwiseClone();
@@ -66,6 +95,21 @@ public sealed class QueueOptions
             errors.Add($"Queue '{queue}': OverflowCapacity is {OverflowCapacity}; it must be at least 0.");
         }
 
+        if (TimeToLive is { } ttl && (ttl <= TimeSpan.Zero || ttl > Envelope.MaxTimeToLive))
+        {
+            errors.Add($"Queue '{queue}': TimeToLive is {ttl}; it must be more than zero and at most {Envelope.MaxTimeToLive}.");
+        }
+
+        if (ConsumerTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Queue '{queue}': ConsumerTimeout is {ConsumerTimeout}; it must be more than zero.");
+        }
+
+        if (DeduplicationCapacity < 0)
+        {
+            errors.Add($"Queue '{queue}': DeduplicationCapacity is {DeduplicationCapacity}; it must be at least 0.");
+        }
+
         if (!Enum.IsDefined(FullMode))
         {
             errors.Add($"Queue '{queue}': FullMode {(int)FullMode} is not a {nameof(QueueFullMode)}.");
@@ -77,5 +121,9 @@ public sealed class QueueOptions
         && FullMode == other.FullMode
         && Concurrency == other.Concurrency
         && PrefetchCount == other.PrefetchCount
-        && OverflowCapacity == other.OverflowCapacity;
+        && OverflowCapacity == other.OverflowCapacity
+        && RetryPolicy == other.RetryPolicy
+        && TimeToLive == other.TimeToLive
+        && ConsumerTimeout == other.ConsumerTimeout
+        && DeduplicationCapacity == other.DeduplicationCapacity;
 }

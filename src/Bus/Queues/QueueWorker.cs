@@ -1,15 +1,18 @@
+using System.Runtime.CompilerServices;
+
 namespace Bus;
 
 /// <summary>
 /// One competing consumer of a queue: takes messages (up to <see cref="QueueOptions.PrefetchCount"/> at once) and
-/// delivers them one at a time.
+/// delivers them one at a time: expired ones and duplicates are set aside, failures go to the retry policy and, when it
+/// gives up, to the dead-letter store.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Messages are taken and delivered in a synchronous loop for as long as consumers complete synchronously; only a
-/// consumer that really awaits, or an empty queue, brings the worker back to its async loop. The envelope then lives
-/// on the stack and in the consumer's context alone, which matters because every copy of an envelope into the heap
-/// costs a write barrier per reference it holds.
+/// Messages are taken and delivered in a synchronous loop for as long as consumers succeed synchronously; only a
+/// consumer that really awaits, a failure, or an empty queue brings the worker back to its async loop. The envelope then
+/// lives on the stack and in the consumer's context alone, which matters because every copy of an envelope into the
+/// heap costs a write barrier per reference it holds. The slow paths use pooled async state machines.
 /// </para>
 /// <para>
 /// The async loop is one long-lived method, so its state machine is allocated once. It records the worker in an
@@ -28,10 +31,16 @@ internal sealed class QueueWorker
     private int _prefetchedCount;
     private MessageHandler[] _handlers = [];
     private MessageHandler? _current;
+    private CancellationTokenSource? _timeoutCancellation;
     private ValueTask _pending;
     private volatile bool _busy;
     private long _consumed;
+    private long _duplicates;
+    private long _deadLettered;
+    private long _retriesScheduled;
     private long _faulted;
+    private long _retried;
+    private long _expired;
 
     public QueueWorker(BusQueue queue)
     {
@@ -39,6 +48,11 @@ internal sealed class QueueWorker
         if (queue.Options.PrefetchCount > 1)
         {
             _prefetched = new Envelope[queue.Options.PrefetchCount];
+        }
+
+        if (queue.Options.ConsumerTimeout is not null)
+        {
+            _timeoutCancellation = CancellationTokenSource.CreateLinkedTokenSource(queue.ConsumerToken);
         }
     }
 
@@ -51,9 +65,10 @@ internal sealed class QueueWorker
 
     public Task Completion { get; private set; } = Task.CompletedTask;
 
-    public long Consumed => Volatile.Read(ref _consumed);
+    /// <summary>Messages this worker ended: consumed, skipped as duplicates, or dead-lettered.</summary>
+    public long Finished => Volatile.Read(ref _consumed) + Volatile.Read(ref _duplicates) + Volatile.Read(ref _deadLettered);
 
-    public long Faulted => Volatile.Read(ref _faulted);
+    public long RetriesScheduled => Volatile.Read(ref _retriesScheduled);
 
     /// <summary>The correlation id of the message being consumed, for publishes that carry it over.</summary>
     public Guid? CurrentCorrelationId => _busy ? _current?.Context.CorrelationId : null;
@@ -71,27 +86,27 @@ internal sealed class QueueWorker
         return _busy && current is not null;
     }
 
+    public void AddTo(QueueStatistics statistics)
+    {
+        statistics.Consumed += Volatile.Read(ref _consumed);
+        statistics.Duplicates += Volatile.Read(ref _duplicates);
+        statistics.DeadLettered += Volatile.Read(ref _deadLettered);
+        statistics.Faulted += Volatile.Read(ref _faulted);
+        statistics.Retried += Volatile.Read(ref _retried);
+        statistics.Expired += Volatile.Read(ref _expired);
+    }
+
     private async Task RunAsync()
     {
         s_current.Value = this;
-        var cancellationToken = _queue.ConsumerToken;
         try
         {
             while (!_queue.IsAborted)
             {
-                if (DeliverAvailable(cancellationToken))
+                if (DeliverAvailable())
                 {
-                    // A consumer went asynchronous: wait for it here, where waiting costs no thread.
-                    try
-                    {
-                        await _pending.ConfigureAwait(false);
-                        Succeeded();
-                    }
-                    catch (Exception exception)
-                    {
-                        Failed(exception, cancellationToken);
-                    }
-
+                    // A consumer went asynchronous, or a failure needs handling: wait here, where waiting costs no thread.
+                    await _pending.ConfigureAwait(false);
                     continue;
                 }
 
@@ -110,82 +125,216 @@ internal sealed class QueueWorker
     private bool HasPrefetched => _prefetchedNext < _prefetchedCount;
 
     /// <summary>
-    /// Delivers messages while there are some and their consumers complete synchronously. Returns true when a
-    /// consumer's task is still running; it is in <see cref="_pending"/>.
+    /// Delivers messages while there are some and their deliveries complete synchronously. Returns true when one is
+    /// still running; it is in <see cref="_pending"/>.
     /// </summary>
-    private bool DeliverAvailable(CancellationToken cancellationToken)
+    private bool DeliverAvailable()
     {
         while (!_queue.IsAborted && TryTake(out var envelope))
         {
-            var handler = GetHandler(envelope.MessageType);
-            if (handler is null)
+            var delivery = Deliver(envelope);
+            if (!delivery.IsCompletedSuccessfully)
             {
-                _queue.OnFaulted(envelope, null, new InvalidOperationException($"Queue '{_queue.Name}' has no consumer for {envelope.MessageType}."));
-                Volatile.Write(ref _faulted, _faulted + 1);
-                _queue.NotifyIfIdle();
-                continue;
-            }
-
-            if (_current != handler)
-            {
-                _current = handler;
-            }
-
-            _busy = true;
-            ValueTask task;
-            try
-            {
-                task = handler.HandleAsync(envelope, cancellationToken);
-            }
-            catch (Exception exception)
-            {
-                Failed(exception, cancellationToken);
-                continue;
-            }
-
-            if (!task.IsCompleted)
-            {
-                _pending = task;
+                _pending = delivery;
                 return true;
             }
 
-            try
-            {
-                task.GetAwaiter().GetResult();
-                Succeeded();
-            }
-            catch (Exception exception)
-            {
-                Failed(exception, cancellationToken);
-            }
+            delivery.GetAwaiter().GetResult();
         }
 
         return false;
     }
 
-    private void Succeeded()
+    /// <summary>One delivery, start to end; never throws.</summary>
+    private ValueTask Deliver(in Envelope envelope)
     {
-        _busy = false;
-        Volatile.Write(ref _consumed, _consumed + 1);
-        _queue.NotifyIfIdle();
+        if (IsExpired(envelope))
+        {
+            Volatile.Write(ref _expired, _expired + 1);
+            return DeadLetterAsync(envelope, DeadLetterReason.Expired, "its time to live ran out before delivery", null, envelope.DeliveryCount - 1);
+        }
+
+        var handler = GetHandler(envelope.MessageType);
+        if (handler is null)
+        {
+            return DeadLetterAsync(envelope, DeadLetterReason.NoConsumer, $"queue '{_queue.Name}' has no consumer for {envelope.MessageType}", null, envelope.DeliveryCount - 1);
+        }
+
+        if (_queue.Deduplication is { } window && !window.TryBegin(envelope.MessageId))
+        {
+            Log.DuplicateSkipped(Bus.Logger, envelope.MessageId, envelope.MessageType, _queue.Name);
+            Volatile.Write(ref _duplicates, _duplicates + 1);
+            _queue.NotifyIfIdle();
+            return default;
+        }
+
+        if (_current != handler)
+        {
+            _current = handler;
+        }
+
+        _busy = true;
+        ValueTask consumed;
+        try
+        {
+            consumed = handler.HandleAsync(envelope, _timeoutCancellation?.Token ?? _queue.ConsumerToken);
+        }
+        catch (Exception exception)
+        {
+            return FailAsync(handler, envelope, exception, timedOut: false);
+        }
+
+        if (!consumed.IsCompletedSuccessfully)
+        {
+            return AwaitConsumerAsync(consumed, handler, envelope);
+        }
+
+        consumed.GetAwaiter().GetResult();
+        return Succeeded(handler, envelope);
     }
 
-    private void Failed(Exception exception, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitConsumerAsync(ValueTask consumed, MessageHandler handler, Envelope envelope)
+    {
+        try
+        {
+            if (_queue.Options.ConsumerTimeout is not { } timeout)
+            {
+                await consumed.ConfigureAwait(false);
+            }
+            else
+            {
+                var running = consumed.AsTask();
+                try
+                {
+                    await running.WaitAsync(timeout, Bus.Time).ConfigureAwait(false);
+                }
+                catch (TimeoutException) when (!running.IsCompleted)
+                {
+                    Abandon(handler, envelope, timeout);
+                    await FailAsync(handler, envelope, new TimeoutException($"The consumer did not finish within {timeout}."), timedOut: true).ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            await FailAsync(handler, envelope, exception, timedOut: false).ConfigureAwait(false);
+            return;
+        }
+
+        await Succeeded(handler, envelope).ConfigureAwait(false);
+    }
+
+    private ValueTask Succeeded(MessageHandler handler, in Envelope envelope)
     {
         _busy = false;
-        var envelope = _current!.Context.Envelope;
-        if (exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        if (handler.Context.TakeRejection() is { } reason)
+        {
+            _queue.Deduplication?.Abandon(envelope.MessageId);
+            return DeadLetterAsync(envelope, DeadLetterReason.Rejected, reason, null, envelope.DeliveryCount);
+        }
+
+        _queue.Deduplication?.Complete(envelope.MessageId);
+        Volatile.Write(ref _consumed, _consumed + 1);
+        _queue.NotifyIfIdle();
+        return default;
+    }
+
+    /// <summary>A failed delivery: rejected, retried (now, or later outside the worker), or dead-lettered.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FailAsync(MessageHandler handler, Envelope envelope, Exception exception, bool timedOut)
+    {
+        _busy = false;
+        handler.Context.TakeRejection();
+        _queue.Deduplication?.Abandon(envelope.MessageId);
+        if (exception is OperationCanceledException && _queue.ConsumerToken.IsCancellationRequested)
         {
             // Stopped past the drain timeout: the message was not processed, and the stop report says so.
             _queue.ReturnUnprocessed([envelope], wereInFlight: true);
+            return;
+        }
+
+        Volatile.Write(ref _faulted, _faulted + 1);
+        if (exception is MessageRejectedException)
+        {
+            await DeadLetterAsync(envelope, DeadLetterReason.Rejected, exception.Message, exception, envelope.DeliveryCount).ConfigureAwait(false);
+            return;
+        }
+
+        var decision = handler.RetryPolicy.Decide(new RetryContext(exception, envelope, _queue.Name));
+        if (!decision.ShouldRetry)
+        {
+            var reason = timedOut ? DeadLetterReason.ConsumerTimeout : decision.Reason;
+            var description = reason switch
+            {
+                DeadLetterReason.NotRetryable => $"{exception.GetType().Name} is not retried",
+                DeadLetterReason.ConsumerTimeout => exception.Message,
+                _ => $"failed {envelope.DeliveryCount} time(s): {exception.Message}",
+            };
+            await DeadLetterAsync(envelope, reason, description, exception, envelope.DeliveryCount).ConfigureAwait(false);
+            return;
+        }
+
+        Volatile.Write(ref _retried, _retried + 1);
+        Log.RetryScheduled(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, envelope.DeliveryCount, _queue.Name, decision.Delay);
+        var next = NextAttempt(envelope);
+        if (decision.Delay == TimeSpan.Zero)
+        {
+            await Deliver(next).ConfigureAwait(false);
+        }
+        else if (Bus.Delayed.TrySchedule(_queue, next, decision.Delay))
+        {
+            Volatile.Write(ref _retriesScheduled, _retriesScheduled + 1);
+            _queue.NotifyIfIdle();
         }
         else
         {
-            _queue.OnFaulted(envelope, _current.ConsumerType, exception);
-            Volatile.Write(ref _faulted, _faulted + 1);
+            await DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"the retry schedule is full ({Bus.Options.ScheduledCapacity} messages)", exception, envelope.DeliveryCount).ConfigureAwait(false);
+        }
+    }
+
+    private Envelope NextAttempt(in Envelope envelope)
+    {
+        var next = envelope.WithDeliveryCount(envelope.DeliveryCount + 1);
+        return envelope.Headers.ContainsKey(RetryHeaders.FirstFailedAt)
+            ? next
+            : next.WithHeaders(MessageHeaders.With(envelope.Headers, RetryHeaders.FirstFailedAt, Bus.Time.GetUtcNow()));
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask DeadLetterAsync(Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts)
+    {
+        _busy = false;
+        await _queue.DeadLetterAsync(envelope, reason, description, exception, attempts).ConfigureAwait(false);
+        Volatile.Write(ref _deadLettered, _deadLettered + 1);
+        _queue.NotifyIfIdle();
+    }
+
+    /// <summary>
+    /// Gives up on a consumer that overran its time: cancels its token and forgets its handler, whose context the
+    /// abandoned consumer may still be using, so the next message gets a fresh one.
+    /// </summary>
+    private void Abandon(MessageHandler handler, in Envelope envelope, TimeSpan timeout)
+    {
+        Log.ConsumerTimedOut(Bus.Logger, handler.ConsumerType, envelope.MessageId, _queue.Name, timeout);
+        _timeoutCancellation!.Cancel();
+        _timeoutCancellation = CancellationTokenSource.CreateLinkedTokenSource(_queue.ConsumerToken);
+        _handlers = Array.FindAll(_handlers, h => h != handler);
+        _current = null;
+    }
+
+    private bool IsExpired(in Envelope envelope)
+    {
+        var own = envelope.TimeToLiveMilliseconds;
+        var queue = _queue.TimeToLiveMilliseconds;
+        if ((own | queue) == 0)
+        {
+            return false;
         }
 
-        _queue.NotifyIfIdle();
+        var limit = own == 0 ? queue : queue == 0 ? own : Math.Min(own, queue);
+        return Bus.Clock.UtcNow().UtcTicks >= envelope.TimestampTicks + (limit * TimeSpan.TicksPerMillisecond);
     }
 
     private bool TryTake(out Envelope envelope)

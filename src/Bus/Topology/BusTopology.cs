@@ -53,7 +53,7 @@ internal sealed class BusTopology : IBusTopology
             var queue = _queues[consumer.Queue];
             foreach (var messageType in consumer.MessageTypes)
             {
-                queue.AddRegistration(ConsumerRegistration.Create(consumer.ConsumerType, messageType, consumer.Lifetime, services));
+                queue.AddRegistration(ConsumerRegistration.Create(consumer.ConsumerType, messageType, consumer.Lifetime, consumer.RetryPolicy ?? queue.RetryPolicy, services));
             }
         }
     }
@@ -128,7 +128,7 @@ internal sealed class BusTopology : IBusTopology
         }
     }
 
-    public void AddConsumer<TConsumer>(string queue, ConsumerLifetime lifetime = ConsumerLifetime.Scoped)
+    public void AddConsumer<TConsumer>(string queue, ConsumerLifetime lifetime = ConsumerLifetime.Scoped, IRetryPolicy? retryPolicy = null)
         where TConsumer : class
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
@@ -155,7 +155,7 @@ internal sealed class BusTopology : IBusTopology
 
         foreach (var messageType in messageTypes)
         {
-            target.AddRegistration(ConsumerRegistration.Create(typeof(TConsumer), messageType, lifetime, _services));
+            target.AddRegistration(ConsumerRegistration.Create(typeof(TConsumer), messageType, lifetime, retryPolicy ?? target.RetryPolicy, _services));
         }
     }
 
@@ -217,6 +217,16 @@ internal sealed class BusTopology : IBusTopology
         }
 
         var unprocessed = queue.CollectUnprocessed();
+        foreach (var envelope in _bus.Delayed.TakeAll(queue))
+        {
+            unprocessed.Add(new UnprocessedMessage(name, envelope, wasInFlight: false));
+        }
+
+        foreach (var message in unprocessed)
+        {
+            await queue.DeadLetterAsync(message.Envelope, DeadLetterReason.QueueDeleted, "its queue was deleted before it was processed", null, message.Envelope.DeliveryCount - (message.WasInFlight ? 0 : 1)).ConfigureAwait(false);
+        }
+
         Log.QueueDeleted(_bus.Logger, name, unprocessed.Count);
 
         // Without this queue the bus may have become idle.
@@ -233,29 +243,29 @@ internal sealed class BusTopology : IBusTopology
     }
 
     /// <summary>
-    /// True when nothing is pending anywhere. Reads every queue's monotonic counters twice: if nothing moved between
-    /// the two reads, there was a moment at which every queue was empty and idle at once.
+    /// True when nothing is pending anywhere (messages waiting for a delayed retry count only when asked to). Reads every
+    /// queue's monotonic counters twice: if nothing moved between the two reads, there was a moment at which every
+    /// queue was idle at once.
     /// </summary>
-    public bool IsIdle()
+    public bool IsIdle(bool includeWaitingRetries)
     {
         var queues = _queueList;
-        var first = queues.Length <= 64 ? stackalloc long[queues.Length * 2] : new long[queues.Length * 2];
+        var first = new QueueCounters[queues.Length];
         for (var i = 0; i < queues.Length; i++)
         {
-            queues[i].ReadCounters(out var enqueued, out var finished);
-            if (enqueued != finished)
+            var counters = queues[i].ReadCounters();
+            var pending = counters.Enqueued - counters.Finished - (includeWaitingRetries ? 0 : counters.WaitingForRetry);
+            if (pending != 0)
             {
                 return false;
             }
 
-            first[2 * i] = enqueued;
-            first[(2 * i) + 1] = finished;
+            first[i] = counters;
         }
 
         for (var i = 0; i < queues.Length; i++)
         {
-            queues[i].ReadCounters(out var enqueued, out var finished);
-            if (enqueued != first[2 * i] || finished != first[(2 * i) + 1])
+            if (queues[i].ReadCounters() != first[i])
             {
                 return false;
             }

@@ -49,9 +49,10 @@ public interface IBusTopology
     /// <typeparam name="TConsumer">The consumer type. It need not be registered in the service collection.</typeparam>
     /// <param name="queue">The queue name.</param>
     /// <param name="lifetime">How consumer instances are created.</param>
+    /// <param name="retryPolicy">The consumer's retry policy; null for the queue's.</param>
     /// <exception cref="ArgumentException">The queue is unknown, or the type implements no <see cref="IConsumer{TMessage}"/>.</exception>
     /// <exception cref="InvalidOperationException">The queue already has a consumer for one of the message types.</exception>
-    void AddConsumer<TConsumer>(string queue, ConsumerLifetime lifetime = ConsumerLifetime.Scoped)
+    void AddConsumer<TConsumer>(string queue, ConsumerLifetime lifetime = ConsumerLifetime.Scoped, IRetryPolicy? retryPolicy = null)
         where TConsumer : class;
 
     /// <summary>Adds a binding.</summary>
@@ -68,8 +69,8 @@ public interface IBusTopology
 
     /// <summary>
     /// Deletes a queue: it is unbound at once and refuses new messages, its consumers finish what it holds, then its
-    /// workers stop. If <paramref name="cancellationToken"/> fires first, the consumers' tokens are cancelled and the
-    /// messages left are reported.
+    /// workers stop. If <paramref name="cancellationToken"/> fires first, the consumers' tokens are cancelled; the messages
+    /// left (and those waiting for a retry) are reported and dead-lettered with <see cref="DeadLetterReason.QueueDeleted"/>.
     /// </summary>
     /// <param name="name">The queue name.</param>
     /// <param name="cancellationToken">Ends the drain.</param>

@@ -68,6 +68,21 @@ internal sealed class TopologyPlan
             Errors.Add($"BusOptions.StopTimeout is {options.StopTimeout}; it must be zero or more, or Timeout.InfiniteTimeSpan.");
         }
 
+        if (options.DeadLetterCapacity < 1)
+        {
+            Errors.Add($"BusOptions.DeadLetterCapacity is {options.DeadLetterCapacity}; it must be at least 1.");
+        }
+
+        if (options.ScheduledCapacity < 1)
+        {
+            Errors.Add($"BusOptions.ScheduledCapacity is {options.ScheduledCapacity}; it must be at least 1.");
+        }
+
+        if (options.RetryPolicy is null)
+        {
+            Errors.Add("BusOptions.RetryPolicy is null; use RetryPolicy.None for no retries.");
+        }
+
         if (options.RoutingCacheSize < 0)
         {
             Errors.Add($"BusOptions.RoutingCacheSize is {options.RoutingCacheSize}; it must be zero or more.");
@@ -170,7 +185,7 @@ internal sealed class TopologyPlan
 
         if (added.Count > 0)
         {
-            Consumers.Add(new PlannedConsumer(consumerType, [.. added], queue, options.Lifetime));
+            Consumers.Add(new PlannedConsumer(consumerType, [.. added], queue, options.Lifetime, options.RetryPolicy));
         }
     }
 
@@ -251,4 +266,4 @@ internal sealed class TopologyPlan
 }
 
 /// <summary>A consumer type attached to a queue for the message types it consumes there.</summary>
-internal sealed record PlannedConsumer(Type ConsumerType, Type[] MessageTypes, string Queue, ConsumerLifetime Lifetime);
+internal sealed record PlannedConsumer(Type ConsumerType, Type[] MessageTypes, string Queue, ConsumerLifetime Lifetime, IRetryPolicy? RetryPolicy);

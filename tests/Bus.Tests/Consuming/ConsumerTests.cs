@@ -72,7 +72,7 @@ public sealed class ConsumerTests
     }
 
     [Fact]
-    public async Task A_consumer_that_throws_is_logged_and_counted_and_the_next_message_is_consumed()
+    public async Task A_consumer_that_throws_is_logged_counted_and_dead_lettered_and_the_next_message_is_consumed()
     {
         await using var bus = await TestBus.StartAsync(b => b.AddConsumer<ThrowingConsumer>(c => c.Queue = "fragile"));
 
@@ -82,15 +82,18 @@ public sealed class ConsumerTests
 
         bus.Recorder.Messages<Job>().Should().Equal(new Job(2));
         var statistics = bus.Bus.GetStatistics().GetQueue("fragile");
-        (statistics.Consumed, statistics.Faulted).Should().Be((1L, 1L));
+        (statistics.Consumed, statistics.Faulted, statistics.DeadLettered).Should().Be((1L, 1L, 1L));
         var error = bus.Logs.Entries.Should().ContainSingle(e => e.Level == LogLevel.Error).Subject;
-        error.EventId.Should().Be(20);
+        error.EventId.Should().Be(23);
         error.Exception.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Be("negative job");
-        error.Message.Should().Contain("fragile").And.Contain(nameof(ThrowingConsumer));
+        error.Message.Should().Contain("fragile").And.Contain(nameof(DeadLetterReason.MaxRetriesExceeded));
+        var deadLetter = (await bus.Get<IDeadLetterStore>().QueryAsync()).Should().ContainSingle().Subject;
+        deadLetter.Message.Should().Be(new Job(-1));
+        deadLetter.Error!.Message.Should().Be("negative job");
     }
 
     [Fact]
-    public async Task A_message_its_queue_has_no_consumer_for_is_logged_and_counted()
+    public async Task A_message_its_queue_has_no_consumer_for_is_dead_lettered_and_logged()
     {
         await using var bus = await TestBus.StartAsync(b => b
             .AddQueue("jobs")
@@ -99,8 +102,9 @@ public sealed class ConsumerTests
         await bus.Publisher.SendAsync("jobs", new OrderPlaced(1));
         await bus.IdleAsync();
 
-        bus.Bus.GetStatistics().GetQueue("jobs").Faulted.Should().Be(1);
-        bus.Logs.Entries.Should().ContainSingle(e => e.EventId == 21 && e.Message.Contains(nameof(OrderPlaced)));
+        bus.Bus.GetStatistics().GetQueue("jobs").DeadLettered.Should().Be(1);
+        bus.Logs.Entries.Should().ContainSingle(e => e.EventId == 23 && e.Message.Contains(nameof(OrderPlaced)) && e.Message.Contains("NoConsumer"));
+        (await bus.Get<IDeadLetterStore>().QueryAsync()).Should().ContainSingle().Which.Reason.Should().Be(DeadLetterReason.NoConsumer);
     }
 
     public sealed class SecondOrderConsumer(Recorder recorder) : IConsumer<OrderPlaced>

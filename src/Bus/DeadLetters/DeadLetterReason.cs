@@ -1,0 +1,32 @@
+namespace Bus;
+
+/// <summary>Why a message ended in the dead-letter store instead of being consumed.</summary>
+public enum DeadLetterReason
+{
+    /// <summary>The consumer failed and the retry policy allowed no further attempt.</summary>
+    MaxRetriesExceeded,
+
+    /// <summary>The consumer failed with an exception the retry policy does not retry.</summary>
+    NotRetryable,
+
+    /// <summary>The consumer rejected the message (<see cref="ConsumeContext.Reject"/> or <see cref="MessageRejectedException"/>).</summary>
+    Rejected,
+
+    /// <summary>The message's time to live ran out before it could be delivered.</summary>
+    Expired,
+
+    /// <summary>The queue was full and dropped the message, or the retry schedule was full.</summary>
+    Overflow,
+
+    /// <summary>The consumer did not finish within the queue's <see cref="QueueOptions.ConsumerTimeout"/>, and no retry was left.</summary>
+    ConsumerTimeout,
+
+    /// <summary>The queue had no consumer for the message's type.</summary>
+    NoConsumer,
+
+    /// <summary>The bus stopped before the message could be processed.</summary>
+    BusStopped,
+
+    /// <summary>The queue was deleted before the message could be processed.</summary>
+    QueueDeleted,
+}
