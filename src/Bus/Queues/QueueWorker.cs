@@ -174,6 +174,9 @@ internal sealed class QueueWorker
         }
 
         _busy = true;
+
+        // The time limit runs from the start of the delivery, not from when the worker begins to wait for it.
+        var startedAt = _timeoutCancellation is null ? default : Bus.Time.GetUtcNow();
         ValueTask consumed;
         try
         {
@@ -186,7 +189,7 @@ internal sealed class QueueWorker
 
         if (!consumed.IsCompletedSuccessfully)
         {
-            return AwaitConsumerAsync(consumed, handler, envelope);
+            return AwaitConsumerAsync(consumed, handler, envelope, startedAt);
         }
 
         consumed.GetAwaiter().GetResult();
@@ -194,7 +197,7 @@ internal sealed class QueueWorker
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitConsumerAsync(ValueTask consumed, MessageHandler handler, Envelope envelope)
+    private async ValueTask AwaitConsumerAsync(ValueTask consumed, MessageHandler handler, Envelope envelope, DateTimeOffset startedAt)
     {
         try
         {
@@ -205,9 +208,10 @@ internal sealed class QueueWorker
             else
             {
                 var running = consumed.AsTask();
+                var remaining = timeout - (Bus.Time.GetUtcNow() - startedAt);
                 try
                 {
-                    await running.WaitAsync(timeout, Bus.Time).ConfigureAwait(false);
+                    await running.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Bus.Time).ConfigureAwait(false);
                 }
                 catch (TimeoutException) when (!running.IsCompleted)
                 {
