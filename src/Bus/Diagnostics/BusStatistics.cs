@@ -3,12 +3,16 @@ namespace Bus;
 /// <summary>Counters of the bus and its queues, read at one moment.</summary>
 public sealed class BusStatistics
 {
-    internal BusStatistics(long unroutable, int deadLetters, IReadOnlyList<QueueStatistics> queues)
+    internal BusStatistics(long unroutable, int deadLetters, long deadLettersEvicted, IReadOnlyList<QueueStatistics> queues)
     {
         Unroutable = unroutable;
         DeadLetters = deadLetters;
+        DeadLettersEvicted = deadLettersEvicted;
         Queues = queues;
     }
+
+    /// <summary>Gets how many dead letters the default in-memory store evicted to stay within its capacity.</summary>
+    public long DeadLettersEvicted { get; }
 
     /// <summary>Gets the number of dead letters in the store.</summary>
     public int DeadLetters { get; }

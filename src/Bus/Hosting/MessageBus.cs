@@ -335,7 +335,7 @@ internal sealed class MessageBus : IMessageBus
             statistics[i] = queues[i].GetStatistics();
         }
 
-        return new BusStatistics(Volatile.Read(ref _unroutable), DeadLetters.Count, statistics);
+        return new BusStatistics(Volatile.Read(ref _unroutable), DeadLetters.Count, (DeadLetters as InMemoryDeadLetterStore)?.Evicted ?? 0, statistics);
     }
 
     public async ValueTask DisposeAsync()

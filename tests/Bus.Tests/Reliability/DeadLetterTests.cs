@@ -126,7 +126,7 @@ public sealed class DeadLetterTests
 
         var store = bus.Get<IDeadLetterStore>();
         (await store.QueryAsync()).Select(d => ((Job)d.Message).Id).Should().Equal(3, 4, 5);
-        ((InMemoryDeadLetterStore)store).Evicted.Should().Be(2);
+        bus.Bus.GetStatistics().DeadLettersEvicted.Should().Be(2);
         bus.Logs.Entries.Where(e => e.EventId == 27).Should().HaveCount(2);
         bus.Bus.GetStatistics().DeadLetters.Should().Be(3);
     }
