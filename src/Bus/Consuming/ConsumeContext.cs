@@ -96,6 +96,33 @@ public abstract class ConsumeContext
         return _worker.Bus.PublishCoreAsync(message, options, null, queue, _envelope.CorrelationId, _worker, cancellationToken);
     }
 
+    /// <summary>Gets a value indicating whether the message is a request that expects a response.</summary>
+    public bool IsRequest => _envelope.Headers.ContainsKey(RequestHeaders.ReplyTo);
+
+    /// <summary>
+    /// Answers the request being consumed. The first response wins; a response that arrives after the requester stopped
+    /// waiting is dropped and logged at debug.
+    /// </summary>
+    /// <typeparam name="TResponse">The response type the requester expects.</typeparam>
+    /// <param name="response">The response.</param>
+    /// <param name="cancellationToken">Cancels sending the response.</param>
+    /// <returns>A task that completes when the response is handed over.</returns>
+    /// <exception cref="InvalidOperationException">The message was not sent as a request.</exception>
+    public ValueTask RespondAsync<TResponse>(TResponse response, CancellationToken cancellationToken = default)
+    {
+        if (!IsRequest)
+        {
+            throw new InvalidOperationException($"Message {MessageId} ({MessageType}) was not sent as a request; there is no one to respond to.");
+        }
+
+        if (!_worker.Bus.Requests.TryRespond(MessageId, response))
+        {
+            Log.ResponseWithoutRequester(_worker.Bus.Logger, MessageId, MessageType);
+        }
+
+        return default;
+    }
+
     /// <summary>
     /// Rejects the message (a poison message): once the consumer returns, it goes straight to the dead-letter store with
     /// reason <see cref="DeadLetterReason.Rejected"/>, without retries. Throwing <see cref="MessageRejectedException"/>

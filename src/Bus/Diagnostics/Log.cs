@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(26, LogLevel.Information, "Dead letter {DeadLetterId} (message {MessageId}) replayed into queue {Queue}")]
     public static partial void Replayed(ILogger logger, Guid deadLetterId, Guid messageId, string queue);
 
+    [LoggerMessage(28, LogLevel.Debug, "A response to request {RequestId} ({RequestType}) arrived after its requester stopped waiting; dropped")]
+    public static partial void ResponseWithoutRequester(ILogger logger, Guid requestId, Type requestType);
+
     [LoggerMessage(27, LogLevel.Warning, "The dead-letter store is full ({Capacity}); evicted the oldest, message {MessageId} from queue {Queue} ({Reason})")]
     public static partial void DeadLetterEvicted(ILogger logger, Guid messageId, string queue, DeadLetterReason reason, int capacity);
 }

@@ -47,5 +47,22 @@ public sealed class BusOptions
     /// <value>The default is <see cref="Bus.RetryPolicy.None"/>: a failure is dead-lettered at once.</value>
     public IRetryPolicy RetryPolicy { get; set; } = Bus.RetryPolicy.None;
 
+    /// <summary>The default <see cref="MaxPendingRequests"/>.</summary>
+    public const int DefaultMaxPendingRequests = 10_000;
+
+    /// <summary>The default <see cref="DefaultRequestTimeout"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultDefaultRequestTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how long a request waits for its response when the caller names no timeout.</summary>
+    /// <value>More than zero, or <see cref="Timeout.InfiniteTimeSpan"/>. The default is 30 seconds.</value>
+    public TimeSpan DefaultRequestTimeout { get; set; } = DefaultDefaultRequestTimeout;
+
+    /// <summary>
+    /// Gets or sets how many requests may wait for responses at once. A request beyond it fails at once with an
+    /// <see cref="InvalidOperationException"/> and is not sent.
+    /// </summary>
+    /// <value>At least 1. The default is <see cref="DefaultMaxPendingRequests"/> (10,000).</value>
+    public int MaxPendingRequests { get; set; } = DefaultMaxPendingRequests;
+
     internal TopologyDefinition Topology { get; } = new();
 }

@@ -10,6 +10,9 @@ namespace Bus;
 [DebuggerDisplay("Bus {State}")]
 internal sealed class MessageBus : IMessageBus
 {
+    private static readonly IReadOnlyDictionary<string, object?> s_requestHeaders =
+        new Dictionary<string, object?> { [RequestHeaders.ReplyTo] = RequestHeaders.InProcess };
+
     private readonly Lock _stateLock = new();
     private readonly BusOptions _options;
     private readonly TimeProvider _time;
@@ -32,6 +35,7 @@ internal sealed class MessageBus : IMessageBus
         Clock = MessageClock.For(time);
         DeadLetters = deadLetters;
         Delayed = new DelayedDeliveries(time, _options.ScheduledCapacity);
+        Requests = new PendingRequests(_options.MaxPendingRequests);
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Bus");
         _topology = new BusTopology(this, _options, transport, services);
     }
@@ -54,6 +58,8 @@ internal sealed class MessageBus : IMessageBus
 
     internal DelayedDeliveries Delayed { get; }
 
+    internal PendingRequests Requests { get; }
+
     public ValueTask PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default) =>
         PublishCoreAsync(message, null, null, null, null, null, cancellationToken);
 
@@ -69,6 +75,41 @@ internal sealed class MessageBus : IMessageBus
 
     public ValueTask PublishAsync<TMessage>(TMessage message, PublishOptions? options, CancellationToken cancellationToken = default) =>
         PublishCoreAsync(message, options, null, null, null, null, cancellationToken);
+
+    public Task<TResponse> RequestAsync<TRequest, TResponse>(TRequest request, CancellationToken cancellationToken = default) =>
+        RequestAsync<TRequest, TResponse>(request, _options.DefaultRequestTimeout, cancellationToken);
+
+    public async Task<TResponse> RequestAsync<TRequest, TResponse>(TRequest request, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (timeout <= TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A request timeout must be more than zero, or Timeout.InfiniteTimeSpan.");
+        }
+
+        var requestId = MessageIdGenerator.Next(Clock.UtcNow());
+        var pending = new PendingRequest<TResponse>(typeof(TRequest));
+        if (!Requests.TryAdd(requestId, pending))
+        {
+            throw new InvalidOperationException(
+                $"{_options.MaxPendingRequests} requests are already waiting for responses (BusOptions.MaxPendingRequests); {typeof(TRequest)} was not sent.");
+        }
+
+        try
+        {
+            var options = new PublishOptions { MessageId = requestId, Mandatory = true, Headers = s_requestHeaders };
+            await PublishCoreAsync(request, options, null, null, null, null, cancellationToken).ConfigureAwait(false);
+            return await pending.Response.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (!pending.Response.IsCompleted)
+        {
+            throw new RequestTimeoutException(typeof(TRequest), timeout);
+        }
+        finally
+        {
+            Requests.Remove(requestId);
+        }
+    }
 
     public ValueTask SendAsync<TMessage>(string queue, TMessage message, CancellationToken cancellationToken = default) =>
         SendAsync(queue, message, null, cancellationToken);

@@ -65,4 +65,33 @@ public interface IPublisher
     /// <exception cref="BusNotRunningException">The bus is not running.</exception>
     /// <exception cref="QueueFullException">The queue is in <see cref="QueueFullMode.Reject"/> mode and full.</exception>
     ValueTask SendAsync<TMessage>(string queue, TMessage message, PublishOptions? options, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends a request and waits for its response, for at most <see cref="BusOptions.DefaultRequestTimeout"/>. The
+    /// request is published like any message (to its type's exchange); the consumer answers with
+    /// <see cref="ConsumeContext.RespondAsync{TResponse}(TResponse, CancellationToken)"/>; the first response wins.
+    /// </summary>
+    /// <typeparam name="TRequest">The request type.</typeparam>
+    /// <typeparam name="TResponse">The response type.</typeparam>
+    /// <param name="request">The request.</param>
+    /// <param name="cancellationToken">Stops waiting; the request may still be processed.</param>
+    /// <returns>The response.</returns>
+    /// <exception cref="UnroutableMessageException">No queue is bound for the request: nobody could answer.</exception>
+    /// <exception cref="RequestTimeoutException">No response arrived in time.</exception>
+    /// <exception cref="RequestFaultException">The consumer failed, rejected the request, or responded with another type.</exception>
+    /// <exception cref="InvalidOperationException">Too many requests are waiting (<see cref="BusOptions.MaxPendingRequests"/>).</exception>
+    Task<TResponse> RequestAsync<TRequest, TResponse>(TRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends a request and waits for its response for at most <paramref name="timeout"/>.</summary>
+    /// <typeparam name="TRequest">The request type.</typeparam>
+    /// <typeparam name="TResponse">The response type.</typeparam>
+    /// <param name="request">The request.</param>
+    /// <param name="timeout">How long to wait for the response, measured with the bus's <see cref="TimeProvider"/>.</param>
+    /// <param name="cancellationToken">Stops waiting; the request may still be processed.</param>
+    /// <returns>The response.</returns>
+    /// <exception cref="UnroutableMessageException">No queue is bound for the request: nobody could answer.</exception>
+    /// <exception cref="RequestTimeoutException">No response arrived in time.</exception>
+    /// <exception cref="RequestFaultException">The consumer failed, rejected the request, or responded with another type.</exception>
+    /// <exception cref="InvalidOperationException">Too many requests are waiting (<see cref="BusOptions.MaxPendingRequests"/>).</exception>
+    Task<TResponse> RequestAsync<TRequest, TResponse>(TRequest request, TimeSpan timeout, CancellationToken cancellationToken = default);
 }

@@ -332,6 +332,7 @@ internal sealed class BusQueue
             now);
         Log.DeadLettered(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, Name, reason, description);
         await Bus.DeadLetters.AddAsync(deadLetter).ConfigureAwait(false);
+        Bus.Requests.Fault(deadLetter);
     }
 
     /// <summary>Wakes idle waiters when this queue has nothing left to do now; cheap when nobody waits.</summary>

@@ -78,6 +78,16 @@ internal sealed class TopologyPlan
             Errors.Add($"BusOptions.ScheduledCapacity is {options.ScheduledCapacity}; it must be at least 1.");
         }
 
+        if (options.MaxPendingRequests < 1)
+        {
+            Errors.Add($"BusOptions.MaxPendingRequests is {options.MaxPendingRequests}; it must be at least 1.");
+        }
+
+        if (options.DefaultRequestTimeout <= TimeSpan.Zero && options.DefaultRequestTimeout != Timeout.InfiniteTimeSpan)
+        {
+            Errors.Add($"BusOptions.DefaultRequestTimeout is {options.DefaultRequestTimeout}; it must be more than zero, or Timeout.InfiniteTimeSpan.");
+        }
+
         if (options.RetryPolicy is null)
         {
             Errors.Add("BusOptions.RetryPolicy is null; use RetryPolicy.None for no retries.");
