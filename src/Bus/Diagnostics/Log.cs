@@ -47,6 +47,9 @@ internal static partial class Log
     [LoggerMessage(28, LogLevel.Debug, "A response to request {RequestId} ({RequestType}) arrived after its requester stopped waiting; dropped")]
     public static partial void ResponseWithoutRequester(ILogger logger, Guid requestId, Type requestType);
 
+    [LoggerMessage(29, LogLevel.Critical, "Ending the delivery of message {MessageId} ({MessageType}) in queue {Queue} failed inside the bus; the message is kept and reported when the bus stops (or, at the stop, only reported)")]
+    public static partial void DeliveryBroke(ILogger logger, Exception exception, Guid messageId, Type messageType, string queue);
+
     [LoggerMessage(27, LogLevel.Warning, "The dead-letter store is full ({Capacity}); evicted the oldest, message {MessageId} from queue {Queue} ({Reason})")]
     public static partial void DeadLetterEvicted(ILogger logger, Guid messageId, string queue, DeadLetterReason reason, int capacity);
 }

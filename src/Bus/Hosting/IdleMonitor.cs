@@ -22,6 +22,11 @@ internal sealed class IdleMonitor
             {
                 // Take the signal before checking: a queue running empty after the check completes this signal.
                 var changed = Volatile.Read(ref _changed);
+
+                // Workers write their counters and then read HasWaiters with plain (release/acquire) accesses, which
+                // a CPU may reorder. Flushing every core's store buffer here, on the rare waiting side, means either
+                // the worker saw this waiter and will signal, or this check sees the worker's counters.
+                Interlocked.MemoryBarrierProcessWide();
                 if (isIdle(state))
                 {
                     return;

@@ -245,8 +245,9 @@ internal sealed class MessageBus : IMessageBus
                     envelope.MessageType,
                     $"Queue '{queue.Name}' is full and so is its overflow for messages published by consumers ({queue.Options.EffectiveOverflowCapacity}); {envelope.MessageType} from a consumer cannot wait for room, because the consumer may be what has to make it. Raise QueueOptions.OverflowCapacity or Capacity."),
 
-                // A queue deleted after routing simply no longer takes messages; a stopped bus refuses the publish.
-                EnqueueStatus.Closed when _state == BusState.Stopped => new BusNotRunningException(envelope.MessageType, BusState.Stopped),
+                // A queue deleted after routing simply no longer takes messages (as in RabbitMQ); a queue closed by the
+                // stop refuses the publish.
+                EnqueueStatus.Closed when !queue.IsDeleted => new BusNotRunningException(envelope.MessageType, BusState.Stopped),
                 _ => null,
             };
         }
@@ -393,7 +394,17 @@ internal sealed class MessageBus : IMessageBus
     private async Task<DrainReport> StopRunningAsync(CancellationToken cancellationToken)
     {
         Log.Stopping(Logger, _options.StopTimeout);
+        var stoppingSince = _time.GetUtcNow();
         var drained = await DrainAsync(cancellationToken).ConfigureAwait(false);
+
+        // Refuse every publish, consumers' too, before any queue closes: a publish into a closed queue must fail
+        // loudly, not vanish.
+        lock (_stateLock)
+        {
+            _state = BusState.Stopped;
+        }
+
+        var waitingRetries = Delayed.CloseAndTakeAll();
         var queues = _topology.QueueList;
         foreach (var queue in queues)
         {
@@ -407,31 +418,32 @@ internal sealed class MessageBus : IMessageBus
             }
         }
 
-        lock (_stateLock)
-        {
-            _state = BusState.Stopped;
-        }
-
+        // Consumers that ignore their cancelled token get until twice the stop timeout; then the report takes their
+        // messages. The deadline counts from the start of the stop, so it does not depend on how long the drain took.
         var workers = new Task[queues.Length];
         for (var i = 0; i < queues.Length; i++)
         {
             workers[i] = queues[i].WhenWorkersStopped();
         }
 
+        var graceLeft = _options.StopTimeout == Timeout.InfiniteTimeSpan
+            ? Timeout.InfiniteTimeSpan
+            : TimeSpan.FromTicks(Math.Max(0, (stoppingSince + _options.StopTimeout + _options.StopTimeout - _time.GetUtcNow()).Ticks));
+        using var grace = new CancellationTokenSource(graceLeft, _time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
         try
         {
-            await Task.WhenAll(workers).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(workers).WaitAsync(wait.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // The caller stopped waiting for consumers that ignore cancellation; report what they hold.
             foreach (var queue in queues)
             {
                 queue.Abort();
             }
         }
 
-        return await ReportAsync(drained, queues).ConfigureAwait(false);
+        return await ReportAsync(drained, queues, waitingRetries).ConfigureAwait(false);
     }
 
     private async Task<bool> DrainAsync(CancellationToken cancellationToken)
@@ -461,10 +473,10 @@ internal sealed class MessageBus : IMessageBus
     }
 
     /// <summary>Reports, logs and dead-letters (reason <see cref="DeadLetterReason.BusStopped"/>) what was not processed.</summary>
-    private async Task<DrainReport> ReportAsync(bool drained, BusQueue[] queues)
+    private async Task<DrainReport> ReportAsync(bool drained, BusQueue[] queues, List<(BusQueue Queue, Envelope Envelope)> waitingRetries)
     {
         var left = new List<(BusQueue Queue, UnprocessedMessage Message)>();
-        foreach (var (queue, envelope) in Delayed.TakeAll())
+        foreach (var (queue, envelope) in waitingRetries)
         {
             left.Add((queue, new UnprocessedMessage(queue.Name, envelope, wasInFlight: false)));
         }
@@ -485,8 +497,7 @@ internal sealed class MessageBus : IMessageBus
         var unprocessed = new List<UnprocessedMessage>(left.Count);
         foreach (var (queue, message) in left)
         {
-            var attempts = message.Envelope.DeliveryCount - (message.WasInFlight ? 0 : 1);
-            await queue.DeadLetterAsync(message.Envelope, DeadLetterReason.BusStopped, "the bus stopped before it was processed", null, attempts).ConfigureAwait(false);
+            await queue.DeadLetterUnprocessedAsync(message, DeadLetterReason.BusStopped, "the bus stopped before it was processed").ConfigureAwait(false);
             unprocessed.Add(message);
         }
 

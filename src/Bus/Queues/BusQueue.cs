@@ -42,6 +42,8 @@ internal sealed class BusQueue
     private long _dropped;
     private long _withdrawn;
     private long _requeued;
+    private long _endedByBus;
+    private volatile bool _deleted;
 
     public BusQueue(MessageBus bus, string name, QueueOptions options, IMessageTransport transport)
     {
@@ -76,6 +78,9 @@ internal sealed class BusQueue
 
     public bool IsAborted => _aborted;
 
+    /// <summary>Whether the queue was deleted (rather than closed by the bus stopping).</summary>
+    public bool IsDeleted => _deleted;
+
     public int Depth => _storage.Count + _overflowCount;
 
     public long Pending
@@ -94,8 +99,9 @@ internal sealed class BusQueue
     {
         Interlocked.Increment(ref _enqueued.Value);
 
-        // A consumer's publish goes behind messages it (or another consumer) already parked, to keep its order.
-        if ((origin is null || _overflowCount == 0) && _storage.TryEnqueue(envelope))
+        // A consumer's publish goes behind messages it (or another consumer) already parked, to keep its order; only
+        // Wait mode parks consumers' publishes, so other modes always try the storage.
+        if ((origin is null || _overflowCount == 0 || Options.FullMode != QueueFullMode.Wait) && _storage.TryEnqueue(envelope))
         {
             return EnqueueStatus.Accepted;
         }
@@ -112,7 +118,7 @@ internal sealed class BusQueue
             return EnqueueStatus.Rejected;
         }
 
-        return origin is null ? EnqueueStatus.Full : Park(envelope, _overflowCapacity);
+        return origin is null ? EnqueueStatus.Full : Park(envelope, _overflowCapacity, withdrawWhenClosed: true);
     }
 
     /// <summary>Waits for room; called after <see cref="TryEnqueue"/> returned <see cref="EnqueueStatus.Full"/>.</summary>
@@ -152,9 +158,10 @@ internal sealed class BusQueue
             return;
         }
 
-        if (Park(envelope, int.MaxValue) == EnqueueStatus.Closed)
+        if (Park(envelope, int.MaxValue, withdrawWhenClosed: false) == EnqueueStatus.Closed)
         {
-            _ = DeadLetterAsync(envelope, DeadLetterReason.BusStopped, "its retry came due after the queue closed", null, envelope.DeliveryCount - 1);
+            // Closed while the retry was on its way: the stop or delete collects it from here.
+            ReturnUnprocessed([envelope], wereInFlight: false);
         }
     }
 
@@ -238,6 +245,13 @@ internal sealed class BusQueue
         }
     }
 
+    /// <summary>Marks the queue deleted, then closes it.</summary>
+    public void Delete()
+    {
+        _deleted = true;
+        Close();
+    }
+
     /// <summary>Refuses further messages. Workers take what is left, then stop.</summary>
     public void Close()
     {
@@ -292,13 +306,34 @@ internal sealed class BusQueue
 
         foreach (var worker in _workers)
         {
-            if (!worker.Completion.IsCompleted && worker.TryGetInFlight(out var inFlight))
+            if (!worker.Completion.IsCompleted && worker.TryTakeOverInFlight(out var inFlight))
             {
                 unprocessed.Add(new UnprocessedMessage(Name, inFlight, wasInFlight: true));
             }
         }
 
         return unprocessed;
+    }
+
+    /// <summary>
+    /// Dead-letters a message the bus could not process (stop or delete), and counts it as ended. It is in the
+    /// caller's report as well, so a dead-letter store that fails here is logged and does not fail the stop.
+    /// </summary>
+    public async ValueTask DeadLetterUnprocessedAsync(UnprocessedMessage message, DeadLetterReason reason, string description)
+    {
+        var attempts = message.Envelope.DeliveryCount - (message.WasInFlight ? 0 : 1);
+        try
+        {
+            await DeadLetterAsync(message.Envelope, reason, description, null, attempts).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.DeliveryBroke(Bus.Logger, exception, message.Envelope.MessageId, message.Envelope.MessageType, Name);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _endedByBus);
+        }
     }
 
     /// <summary>Called by a worker that stops with messages it took but did not process.</summary>
@@ -351,7 +386,7 @@ internal sealed class BusQueue
     /// <summary>Reads the monotonic counters (see the class remarks).</summary>
     public QueueCounters ReadCounters()
     {
-        long finished = Volatile.Read(ref _dropped) + Volatile.Read(ref _withdrawn);
+        long finished = Volatile.Read(ref _dropped) + Volatile.Read(ref _withdrawn) + Volatile.Read(ref _endedByBus);
         long scheduled = 0;
         foreach (var worker in _workers)
         {
@@ -379,17 +414,21 @@ internal sealed class BusQueue
         statistics.WaitingForRetry = counters.WaitingForRetry;
         statistics.Enqueued = counters.Enqueued - Volatile.Read(ref _withdrawn);
         statistics.Dropped = Volatile.Read(ref _dropped);
-        statistics.DeadLettered += statistics.Dropped;
+        statistics.DeadLettered += statistics.Dropped + Volatile.Read(ref _endedByBus);
         return statistics;
     }
 
-    private EnqueueStatus Park(in Envelope envelope, int capacity)
+    private EnqueueStatus Park(in Envelope envelope, int capacity, bool withdrawWhenClosed)
     {
         lock (_lock)
         {
             if (_closed)
             {
-                Withdraw();
+                if (withdrawWhenClosed)
+                {
+                    Withdraw();
+                }
+
                 return EnqueueStatus.Closed;
             }
 

@@ -23,6 +23,10 @@ namespace Bus;
 /// </remarks>
 internal sealed class QueueWorker
 {
+    private const int Idle = 0;
+    private const int InFlight = 1;
+    private const int TakenOver = 2;
+
     private static readonly AsyncLocal<QueueWorker?> s_current = new();
 
     private readonly BusQueue _queue;
@@ -33,7 +37,13 @@ internal sealed class QueueWorker
     private MessageHandler? _current;
     private CancellationTokenSource? _timeoutCancellation;
     private ValueTask _pending;
-    private volatile bool _busy;
+    private Envelope _pendingEnvelope;
+    private Envelope _retryNow;
+    private bool _hasRetryNow;
+
+    // 0: no delivery; 1: a consumer is working on _current's message; 2: the stop report has taken that message over.
+    // Ending a delivery and taking it over both go through CompareExchange, so exactly one of them decides its outcome.
+    private int _inFlight;
     private long _consumed;
     private long _duplicates;
     private long _deadLettered;
@@ -71,19 +81,19 @@ internal sealed class QueueWorker
     public long RetriesScheduled => Volatile.Read(ref _retriesScheduled);
 
     /// <summary>The correlation id of the message being consumed, for publishes that carry it over.</summary>
-    public Guid? CurrentCorrelationId => _busy ? _current?.Context.CorrelationId : null;
+    public Guid? CurrentCorrelationId => Volatile.Read(ref _inFlight) == InFlight ? _current?.Context.CorrelationId : null;
 
     public void Start() => Completion = Task.Run(RunAsync);
 
     /// <summary>
-    /// The message a consumer is still working on. Read only once the worker failed to stop, when it is stuck inside
-    /// the consumer and no longer changes its state.
+    /// Takes over the message a consumer is still working on after the stop gave up waiting: whatever the consumer does
+    /// later, the stop report decides this message's outcome.
     /// </summary>
-    public bool TryGetInFlight(out Envelope envelope)
+    public bool TryTakeOverInFlight(out Envelope envelope)
     {
         var current = _current;
         envelope = current?.Context.Envelope ?? default;
-        return _busy && current is not null;
+        return current is not null && Interlocked.CompareExchange(ref _inFlight, TakenOver, InFlight) == InFlight;
     }
 
     public void AddTo(QueueStatistics statistics)
@@ -106,7 +116,15 @@ internal sealed class QueueWorker
                 if (DeliverAvailable())
                 {
                     // A consumer went asynchronous, or a failure needs handling: wait here, where waiting costs no thread.
-                    await _pending.ConfigureAwait(false);
+                    try
+                    {
+                        await _pending.ConfigureAwait(false);
+                    }
+                    catch (Exception exception)
+                    {
+                        OnInternalError(_pendingEnvelope, exception);
+                    }
+
                     continue;
                 }
 
@@ -118,6 +136,12 @@ internal sealed class QueueWorker
         }
         finally
         {
+            if (_hasRetryNow)
+            {
+                _hasRetryNow = false;
+                _queue.ReturnUnprocessed([_retryNow], wereInFlight: false);
+            }
+
             ReturnPrefetched();
         }
     }
@@ -130,20 +154,58 @@ internal sealed class QueueWorker
     /// </summary>
     private bool DeliverAvailable()
     {
-        while (!_queue.IsAborted && TryTake(out var envelope))
+        while (!_queue.IsAborted && TryNext(out var envelope))
         {
-            var delivery = Deliver(envelope);
-            if (!delivery.IsCompletedSuccessfully)
+            try
             {
-                _pending = delivery;
-                return true;
-            }
+                var delivery = Deliver(envelope);
+                if (!delivery.IsCompletedSuccessfully)
+                {
+                    _pending = delivery;
+                    _pendingEnvelope = envelope;
+                    return true;
+                }
 
-            delivery.GetAwaiter().GetResult();
+                delivery.GetAwaiter().GetResult();
+            }
+            catch (Exception exception)
+            {
+                OnInternalError(envelope, exception);
+            }
         }
 
         return false;
     }
+
+    /// <summary>The next message: an immediate retry first, then the queue.</summary>
+    private bool TryNext(out Envelope envelope)
+    {
+        if (_hasRetryNow)
+        {
+            _hasRetryNow = false;
+            envelope = _retryNow;
+            _retryNow = default;
+            return true;
+        }
+
+        return TryTake(out envelope);
+    }
+
+    /// <summary>
+    /// The bus itself failed while ending a delivery (a dead-letter store or retry policy of the application threw).
+    /// The worker lives on; the message stays pending and is reported when the bus stops, never dropped.
+    /// </summary>
+    private void OnInternalError(in Envelope envelope, Exception exception)
+    {
+        Log.DeliveryBroke(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, _queue.Name);
+        if (TryEndDelivery() || Volatile.Read(ref _inFlight) == Idle)
+        {
+            _queue.ReturnUnprocessed([envelope], wereInFlight: true);
+        }
+    }
+
+    /// <summary>Ends the current delivery; false when the stop report took it over, and its outcome is no longer ours.</summary>
+    private bool TryEndDelivery() => Interlocked.CompareExchange(ref _inFlight, Idle, InFlight) == InFlight;
 
     /// <summary>One delivery, start to end; never throws.</summary>
     private ValueTask Deliver(in Envelope envelope)
@@ -173,7 +235,7 @@ internal sealed class QueueWorker
             _current = handler;
         }
 
-        _busy = true;
+        Volatile.Write(ref _inFlight, InFlight);
 
         // The time limit runs from the start of the delivery, not from when the worker begins to wait for it.
         var startedAt = _timeoutCancellation is null ? default : Bus.Time.GetUtcNow();
@@ -219,6 +281,12 @@ internal sealed class QueueWorker
                     await FailAsync(handler, envelope, new TimeoutException($"The consumer did not finish within {timeout}."), timedOut: true).ConfigureAwait(false);
                     return;
                 }
+                catch (TimeoutException)
+                {
+                    // It finished just as its time ran out: its own outcome, awaited below, decides.
+                }
+
+                await running.ConfigureAwait(false);
             }
         }
         catch (Exception exception)
@@ -232,7 +300,11 @@ internal sealed class QueueWorker
 
     private ValueTask Succeeded(MessageHandler handler, in Envelope envelope)
     {
-        _busy = false;
+        if (!TryEndDelivery())
+        {
+            return default;
+        }
+
         if (handler.Context.TakeRejection() is { } reason)
         {
             _queue.Deduplication?.Abandon(envelope.MessageId);
@@ -249,8 +321,12 @@ internal sealed class QueueWorker
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FailAsync(MessageHandler handler, Envelope envelope, Exception exception, bool timedOut)
     {
-        _busy = false;
-        handler.Context.TakeRejection();
+        if (!TryEndDelivery())
+        {
+            return;
+        }
+
+        var rejection = handler.Context.TakeRejection();
         _queue.Deduplication?.Abandon(envelope.MessageId);
         if (exception is OperationCanceledException && _queue.ConsumerToken.IsCancellationRequested)
         {
@@ -260,13 +336,23 @@ internal sealed class QueueWorker
         }
 
         Volatile.Write(ref _faulted, _faulted + 1);
-        if (exception is MessageRejectedException)
+        if (rejection is not null || exception is MessageRejectedException)
         {
-            await DeadLetterAsync(envelope, DeadLetterReason.Rejected, exception.Message, exception, envelope.DeliveryCount).ConfigureAwait(false);
+            await DeadLetterAsync(envelope, DeadLetterReason.Rejected, rejection ?? exception.Message, exception, envelope.DeliveryCount).ConfigureAwait(false);
             return;
         }
 
-        var decision = handler.RetryPolicy.Decide(new RetryContext(exception, envelope, _queue.Name));
+        RetryDecision decision;
+        try
+        {
+            decision = handler.RetryPolicy.Decide(new RetryContext(exception, envelope, _queue.Name));
+        }
+        catch (Exception policyError)
+        {
+            await DeadLetterAsync(envelope, DeadLetterReason.MaxRetriesExceeded, $"the retry policy threw {policyError.GetType().Name}: {policyError.Message}", exception, envelope.DeliveryCount).ConfigureAwait(false);
+            return;
+        }
+
         if (!decision.ShouldRetry)
         {
             var reason = timedOut ? DeadLetterReason.ConsumerTimeout : decision.Reason;
@@ -285,16 +371,25 @@ internal sealed class QueueWorker
         var next = NextAttempt(envelope);
         if (decision.Delay == TimeSpan.Zero)
         {
-            await Deliver(next).ConfigureAwait(false);
+            // Delivered next by the worker's loop, not from here: a long run of immediate retries must not deepen the stack.
+            _retryNow = next;
+            _hasRetryNow = true;
+            return;
         }
-        else if (Bus.Delayed.TrySchedule(_queue, next, decision.Delay))
+
+        switch (Bus.Delayed.TrySchedule(_queue, next, decision.Delay))
         {
-            Volatile.Write(ref _retriesScheduled, _retriesScheduled + 1);
-            _queue.NotifyIfIdle();
-        }
-        else
-        {
-            await DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"the retry schedule is full ({Bus.Options.ScheduledCapacity} messages)", exception, envelope.DeliveryCount).ConfigureAwait(false);
+            case ScheduleResult.Scheduled:
+                Volatile.Write(ref _retriesScheduled, _retriesScheduled + 1);
+                _queue.NotifyIfIdle();
+                break;
+            case ScheduleResult.Full:
+                await DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"the retry schedule is full ({Bus.Options.ScheduledCapacity} messages)", exception, envelope.DeliveryCount).ConfigureAwait(false);
+                break;
+            default:
+                // The bus is stopping and its schedule is closed: the stop report takes the message.
+                _queue.ReturnUnprocessed([next], wereInFlight: false);
+                break;
         }
     }
 
@@ -309,7 +404,6 @@ internal sealed class QueueWorker
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DeadLetterAsync(Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts)
     {
-        _busy = false;
         await _queue.DeadLetterAsync(envelope, reason, description, exception, attempts).ConfigureAwait(false);
         Volatile.Write(ref _deadLettered, _deadLettered + 1);
         _queue.NotifyIfIdle();
@@ -322,8 +416,12 @@ internal sealed class QueueWorker
     private void Abandon(MessageHandler handler, in Envelope envelope, TimeSpan timeout)
     {
         Log.ConsumerTimedOut(Bus.Logger, handler.ConsumerType, envelope.MessageId, _queue.Name, timeout);
-        _timeoutCancellation!.Cancel();
+        var overrun = _timeoutCancellation!;
         _timeoutCancellation = CancellationTokenSource.CreateLinkedTokenSource(_queue.ConsumerToken);
+        overrun.Cancel();
+
+        // Disposing unlinks it from the queue's token; the consumer's token stays cancelled.
+        overrun.Dispose();
         _handlers = Array.FindAll(_handlers, h => h != handler);
         _current = null;
     }

@@ -22,6 +22,8 @@ internal sealed class DelayedDeliveries : IDisposable
     private readonly ITimer _timer;
     private long _sequence;
     private long _armedTicks = long.MaxValue;
+    private bool _closed;
+    private int _firing;
 
     public DelayedDeliveries(TimeProvider time, int capacity)
     {
@@ -41,40 +43,50 @@ internal sealed class DelayedDeliveries : IDisposable
         }
     }
 
-    /// <summary>Schedules a message; false when the schedule is full.</summary>
-    public bool TrySchedule(BusQueue queue, in Envelope envelope, TimeSpan delay)
+    /// <summary>Schedules a message.</summary>
+    public ScheduleResult TrySchedule(BusQueue queue, in Envelope envelope, TimeSpan delay)
     {
-        var due = _time.GetUtcNow().UtcTicks + delay.Ticks;
+        var due = _time.GetUtcNow().UtcTicks + Math.Min(delay.Ticks, TimeSpan.MaxValue.Ticks - _time.GetUtcNow().UtcTicks);
         lock (_lock)
         {
+            if (_closed)
+            {
+                return ScheduleResult.Closed;
+            }
+
             if (_schedule.Count >= _capacity)
             {
-                return false;
+                return ScheduleResult.Full;
             }
 
             _schedule.Enqueue(new Entry(queue, envelope), (due, _sequence++));
         }
 
         Arm();
-        return true;
+        return ScheduleResult.Scheduled;
     }
 
-    /// <summary>Removes and returns everything still waiting, for the stop report.</summary>
-    public List<(BusQueue Queue, Envelope Envelope)> TakeAll()
+    /// <summary>
+    /// Closes the schedule for the stop: nothing more is scheduled or comes due. Returns what was still waiting, once
+    /// any message that was just coming due has been handed to its queue, so the stop report misses nothing.
+    /// </summary>
+    public List<(BusQueue Queue, Envelope Envelope)> CloseAndTakeAll()
     {
         var all = new List<(BusQueue, Envelope)>();
         lock (_lock)
         {
+            _closed = true;
             while (_schedule.TryDequeue(out var entry, out _))
             {
                 all.Add((entry.Queue, entry.Envelope));
             }
         }
 
+        WaitForFiring();
         return all;
     }
 
-    /// <summary>Removes and returns what waits for one queue (it is being deleted).</summary>
+    /// <summary>Removes and returns what waits for one queue (it is being deleted), once nothing for it is coming due.</summary>
     public List<Envelope> TakeAll(BusQueue queue)
     {
         var taken = new List<Envelope>();
@@ -96,16 +108,34 @@ internal sealed class DelayedDeliveries : IDisposable
             _schedule.EnqueueRange(kept);
         }
 
+        WaitForFiring();
         return taken;
     }
 
     public void Dispose() => _timer.Dispose();
+
+    /// <summary>Waits out a callback that took due messages and is handing them to their queues.</summary>
+    private void WaitForFiring()
+    {
+        var wait = new SpinWait();
+        while (Volatile.Read(ref _firing) != 0)
+        {
+            wait.SpinOnce();
+        }
+    }
 
     private void OnDue()
     {
         List<Entry>? due = null;
         lock (_lock)
         {
+            if (_closed)
+            {
+                return;
+            }
+
+            // Counted under the lock, so CloseAndTakeAll either sees this callback or keeps it from taking anything.
+            Interlocked.Increment(ref _firing);
             var now = _time.GetUtcNow().UtcTicks;
             _armedTicks = long.MaxValue;
             while (_schedule.TryPeek(out var entry, out var priority) && priority.DueTicks <= now)
@@ -115,12 +145,19 @@ internal sealed class DelayedDeliveries : IDisposable
             }
         }
 
-        if (due is not null)
+        try
         {
-            foreach (var entry in due)
+            if (due is not null)
             {
-                entry.Queue.Requeue(entry.Envelope);
+                foreach (var entry in due)
+                {
+                    entry.Queue.Requeue(entry.Envelope);
+                }
             }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _firing);
         }
 
         Arm();
@@ -143,10 +180,21 @@ internal sealed class DelayedDeliveries : IDisposable
                 _armedTicks = next;
             }
 
-            var dueIn = TimeSpan.FromTicks(Math.Max(0, next - _time.GetUtcNow().UtcTicks));
+            // Timers take at most 2^32 - 2 ms; a later message is reached by firing early and setting the timer again.
+            var dueIn = TimeSpan.FromTicks(Math.Clamp(next - _time.GetUtcNow().UtcTicks, 0, MaxTimerDelay.Ticks));
             _timer.Change(dueIn, Timeout.InfiniteTimeSpan);
         }
     }
 
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly record struct Entry(BusQueue Queue, Envelope Envelope);
+}
+
+/// <summary>What became of a request to schedule a delayed retry.</summary>
+internal enum ScheduleResult
+{
+    Scheduled,
+    Full,
+    Closed,
 }

@@ -54,36 +54,28 @@ internal static class TopicPattern
         return key.AsSpan().Split(words, Separator);
     }
 
-    /// <summary>The reference matcher: slow but obviously right; the trie must agree with it.</summary>
+    /// <summary>
+    /// The reference matcher, which the trie must agree with: a table of "pattern words from p match key words from k",
+    /// filled from the end, so any pattern costs at most (pattern words + 1) x (key words + 1) steps.
+    /// </summary>
     public static bool IsMatch(string pattern, string key)
     {
         var patternWords = pattern.Length == 0 ? [] : pattern.Split(Separator);
         var keyWords = key.Length == 0 ? [] : key.Split(Separator);
-        return Match(patternWords, 0, keyWords, 0);
-    }
-
-    private static bool Match(string[] pattern, int p, string[] key, int k)
-    {
-        if (p == pattern.Length)
+        var matches = new bool[patternWords.Length + 1, keyWords.Length + 1];
+        matches[patternWords.Length, keyWords.Length] = true;
+        for (var p = patternWords.Length - 1; p >= 0; p--)
         {
-            return k == key.Length;
-        }
-
-        if (pattern[p] == AnyWords)
-        {
-            for (var consumed = k; consumed <= key.Length; consumed++)
+            for (var k = keyWords.Length; k >= 0; k--)
             {
-                if (Match(pattern, p + 1, key, consumed))
-                {
-                    return true;
-                }
+                matches[p, k] = patternWords[p] == AnyWords
+                    ? matches[p + 1, k] || (k < keyWords.Length && matches[p, k + 1])
+                    : k < keyWords.Length
+                        && (patternWords[p] == OneWord || string.Equals(patternWords[p], keyWords[k], StringComparison.Ordinal))
+                        && matches[p + 1, k + 1];
             }
-
-            return false;
         }
 
-        return k < key.Length
-            && (pattern[p] == OneWord || string.Equals(pattern[p], key[k], StringComparison.Ordinal))
-            && Match(pattern, p + 1, key, k + 1);
+        return matches[0, 0];
     }
 }

@@ -44,16 +44,23 @@ internal sealed class TopicTrie
     {
         Span<Range> words = stackalloc Range[TopicPattern.MaxWords];
         var count = TopicPattern.Split(key, words);
-        Match(_root, key, words[..count], 0, results);
+        HashSet<(Node, int)>? visited = null;
+        Match(_root, key, words[..count], 0, results, ref visited);
     }
 
-    private static void Match(Node node, string key, ReadOnlySpan<Range> words, int index, HashSet<BusQueue> results)
+    private static void Match(Node node, string key, ReadOnlySpan<Range> words, int index, HashSet<BusQueue> results, ref HashSet<(Node, int)>? visited)
     {
         if (node.AnyWords is { } anyWords)
         {
+            // Each '#' may swallow any number of words; remembering where it has been tried already keeps patterns such
+            // as "#.a.#.a.#" from trying every split of a long key again and again.
+            var tried = visited ??= [];
             for (var next = index; next <= words.Length; next++)
             {
-                Match(anyWords, key, words, next, results);
+                if (tried.Add((anyWords, next)))
+                {
+                    Match(anyWords, key, words, next, results, ref visited);
+                }
             }
         }
 
@@ -70,12 +77,12 @@ internal sealed class TopicTrie
         if (node.Words is { } children
             && children.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key.AsSpan(words[index]), out var child))
         {
-            Match(child, key, words, index + 1, results);
+            Match(child, key, words, index + 1, results, ref visited);
         }
 
         if (node.OneWord is { } oneWord)
         {
-            Match(oneWord, key, words, index + 1, results);
+            Match(oneWord, key, words, index + 1, results, ref visited);
         }
     }
 

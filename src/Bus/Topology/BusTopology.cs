@@ -196,7 +196,6 @@ internal sealed class BusTopology : IBusTopology
             var queues = new Dictionary<string, BusQueue>(_queues, StringComparer.Ordinal);
             queues.Remove(name);
             _queues = queues;
-            _queueList = Array.FindAll(_queueList, q => q != queue);
         }
 
         foreach (var exchange in _exchanges.Values)
@@ -204,7 +203,7 @@ internal sealed class BusTopology : IBusTopology
             exchange.UnbindQueue(queue);
         }
 
-        queue.Close();
+        queue.Delete();
         var drained = true;
         try
         {
@@ -216,20 +215,25 @@ internal sealed class BusTopology : IBusTopology
             queue.Abort();
         }
 
-        var unprocessed = queue.CollectUnprocessed();
+        var unprocessed = new List<UnprocessedMessage>();
         foreach (var envelope in _bus.Delayed.TakeAll(queue))
         {
             unprocessed.Add(new UnprocessedMessage(name, envelope, wasInFlight: false));
         }
 
+        unprocessed.AddRange(queue.CollectUnprocessed());
         foreach (var message in unprocessed)
         {
-            await queue.DeadLetterAsync(message.Envelope, DeadLetterReason.QueueDeleted, "its queue was deleted before it was processed", null, message.Envelope.DeliveryCount - (message.WasInFlight ? 0 : 1)).ConfigureAwait(false);
+            await queue.DeadLetterUnprocessedAsync(message, DeadLetterReason.QueueDeleted, "its queue was deleted before it was processed").ConfigureAwait(false);
+        }
+
+        // Counted until now: its consumers may have been publishing elsewhere while it drained.
+        lock (_lock)
+        {
+            _queueList = Array.FindAll(_queueList, q => q != queue);
         }
 
         Log.QueueDeleted(_bus.Logger, name, unprocessed.Count);
-
-        // Without this queue the bus may have become idle.
         _bus.Idle.Signal();
         return new DrainReport(drained && unprocessed.Count == 0, unprocessed);
     }

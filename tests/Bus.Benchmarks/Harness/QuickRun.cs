@@ -18,6 +18,7 @@ internal static class QuickRun
 {
     public static int Run()
     {
+        var latency = MeasureRoundTrips();
         var job = Job.Default
             .WithStrategy(RunStrategy.Monitoring)
             .WithLaunchCount(1)
@@ -39,6 +40,7 @@ internal static class QuickRun
             typeof(WorkQueueBenchmarks),
             typeof(TopicBindingsBenchmarks),
             typeof(ScopedConsumerBenchmarks),
+            typeof(RequestReplyBenchmarks),
         ];
         var reports = BenchmarkRunner.Run(scenarios, config).SelectMany(s => s.Reports).ToList();
 
@@ -77,8 +79,19 @@ internal static class QuickRun
         Console.WriteLine($"scenario 1, ns per message (median): bus={F(bus)} raw={F(raw)} wolverine={F(wolverine)} masstransit={F(massTransit)} rebus={F(rebus)}");
         Console.WriteLine($"scenario 1, bytes allocated per message: bus={busBytes} raw={rawBytes} (the message itself); bus beyond the message={busBytes - rawBytes}");
         Console.WriteLine($"scenario 3 / scenario 1 throughput: {F(bus / workQueue)}; topic 10k/10 cost with the key cache: {F(topicCached)}");
+        Console.WriteLine(latency);
         Console.WriteLine(
             $"ratios: raw={F(raw / bus)} wolverine={F(wolverine / bus)} masstransit={F(massTransit / bus)} rebus={F(rebus / bus)} alloc={busBytes - rawBytes} topic10k={F(topicTrie)}");
         return 0;
+    }
+
+    /// <summary>Scenario 5's percentiles, sampled before the BenchmarkDotNet runs so nothing else is running.</summary>
+    private static string MeasureRoundTrips()
+    {
+        string F(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+        var raw = RoundTripLatency.MeasureAsync(new RawPingPongHarness(), 2_000, 20_000).GetAwaiter().GetResult();
+        var bus = RoundTripLatency.MeasureAsync(new BusRoundTripHarness(), 2_000, 20_000).GetAwaiter().GetResult();
+        var massTransit = RoundTripLatency.MeasureAsync(new Peers.MassTransitRoundTripHarness(), 500, 2_000).GetAwaiter().GetResult();
+        return $"scenario 5, round trip in microseconds p50/p99: raw={F(raw.P50)}/{F(raw.P99)} bus={F(bus.P50)}/{F(bus.P99)} masstransit={F(massTransit.P50)}/{F(massTransit.P99)}; bus p50 / raw p50 = {F(bus.P50 / raw.P50)}";
     }
 }

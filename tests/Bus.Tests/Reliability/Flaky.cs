@@ -15,6 +15,20 @@ public sealed class Script
     public HashSet<int> Rejects { get; } = [];
 
     public bool Fixed { get; set; }
+
+    private readonly ConcurrentDictionary<int, TaskCompletionSource> _consumedSignals = new();
+
+    /// <summary>Completes once the job has been consumed.</summary>
+    public Task WhenConsumedAsync(int job) => Signal(job).Task.WaitAsync(TestBus.Timeout);
+
+    public void MarkConsumed(int job)
+    {
+        Consumed.AddOrUpdate(job, 1, (_, n) => n + 1);
+        Signal(job).TrySetResult();
+    }
+
+    private TaskCompletionSource Signal(int job) =>
+        _consumedSignals.GetOrAdd(job, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 }
 
 /// <summary>Fails each job as often as the script says (or always, until the script is fixed), then consumes it.</summary>
@@ -35,7 +49,7 @@ public sealed class FlakyConsumer(Script script, TimeProvider time) : IConsumer<
             throw new InvalidOperationException($"job {id} failed");
         }
 
-        script.Consumed.AddOrUpdate(id, 1, (_, n) => n + 1);
+        script.MarkConsumed(id);
         return default;
     }
 }
