@@ -50,6 +50,9 @@ internal static partial class Log
     [LoggerMessage(29, LogLevel.Critical, "Ending the delivery of message {MessageId} ({MessageType}) in queue {Queue} failed inside the bus; the message is kept and reported when the bus stops (or, at the stop, only reported)")]
     public static partial void DeliveryBroke(ILogger logger, Exception exception, Guid messageId, Type messageType, string queue);
 
+    [LoggerMessage(30, LogLevel.Warning, "Scheduled message {MessageId} ({MessageType}) came due but no queue is bound for it on exchange {Exchange} with routing key '{RoutingKey}'")]
+    public static partial void ScheduledUnroutable(ILogger logger, Guid messageId, Type messageType, string exchange, string routingKey);
+
     [LoggerMessage(27, LogLevel.Warning, "The dead-letter store is full ({Capacity}); evicted the oldest, message {MessageId} from queue {Queue} ({Reason})")]
     public static partial void DeadLetterEvicted(ILogger logger, Guid messageId, string queue, DeadLetterReason reason, int capacity);
 }

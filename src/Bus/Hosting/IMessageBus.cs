@@ -55,6 +55,15 @@ public interface IMessageBus : IPublisher, IAsyncDisposable, IDisposable
     /// <returns>How many were replayed.</returns>
     Task<int> ReplayAsync(DeadLetterQuery query, string? queue = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Lists the scheduled messages still waiting, earliest first.</summary>
+    /// <returns>A snapshot.</returns>
+    IReadOnlyList<ScheduledMessage> GetScheduledMessages();
+
+    /// <summary>Cancels a scheduled message that is still waiting.</summary>
+    /// <param name="messageId">The id <see cref="IPublisher.ScheduleAsync{TMessage}(TMessage, DateTimeOffset, PublishOptions?, CancellationToken)"/> returned.</param>
+    /// <returns><see langword="false"/> when no such message waits (it was published, cancelled, or never scheduled).</returns>
+    bool CancelScheduled(Guid messageId);
+
     /// <summary>Reads the bus's counters.</summary>
     /// <returns>The counters of the bus and of each queue.</returns>
     BusStatistics GetStatistics();

@@ -34,7 +34,7 @@ internal sealed class MessageBus : IMessageBus
         _time = time;
         Clock = MessageClock.For(time);
         DeadLetters = deadLetters;
-        Delayed = new DelayedDeliveries(time, _options.ScheduledCapacity);
+        Delayed = new DelayedDeliveries(this, time, _options.ScheduledCapacity);
         Requests = new PendingRequests(_options.MaxPendingRequests);
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Bus");
         _topology = new BusTopology(this, _options, transport, services);
@@ -109,6 +109,97 @@ internal sealed class MessageBus : IMessageBus
         {
             Requests.Remove(requestId);
         }
+    }
+
+    public Task<Guid> ScheduleAsync<TMessage>(TMessage message, TimeSpan delay, PublishOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        return ScheduleAsync(message, _time.GetUtcNow() + delay, options, cancellationToken);
+    }
+
+    public Task<Guid> ScheduleAsync<TMessage>(TMessage message, DateTimeOffset deliverAt, PublishOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (message is null)
+        {
+            ThrowHelper.ThrowArgumentNull(nameof(message));
+        }
+
+        var origin = QueueWorker.Current;
+        if (_state != BusState.Running)
+        {
+            ThrowHelper.ThrowNotRunning(typeof(TMessage), _state);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var routingKey = options?.RoutingKey ?? string.Empty;
+        if (routingKey.Length > RoutingKeys.MaxLength)
+        {
+            ThrowHelper.ThrowRoutingKeyTooLong(routingKey);
+        }
+
+        var exchange = options?.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange<TMessage>();
+        var messageId = options?.MessageId ?? MessageIdGenerator.Next(Clock.UtcNow());
+
+        // Stamped with its due time: that is when it is sent into the queues, and its time to live counts from then.
+        var envelope = new Envelope(
+            message,
+            typeof(TMessage),
+            messageId,
+            options?.CorrelationId ?? origin?.CurrentCorrelationId ?? messageId,
+            deliverAt,
+            exchange.Name,
+            routingKey,
+            options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null,
+            deliveryCount: 1,
+            options?.TimeToLive);
+        return Delayed.TrySchedulePublish(exchange, envelope, deliverAt) switch
+        {
+            ScheduleResult.Scheduled => Task.FromResult(messageId),
+            ScheduleResult.Full => throw new InvalidOperationException(
+                $"{_options.ScheduledCapacity} messages are already scheduled (BusOptions.ScheduledCapacity); {typeof(TMessage)} was not scheduled."),
+            _ => throw new BusNotRunningException(typeof(TMessage), BusState.Stopping),
+        };
+    }
+
+    public IReadOnlyList<ScheduledMessage> GetScheduledMessages() => Delayed.ListPublishes();
+
+    public bool CancelScheduled(Guid messageId) => Delayed.CancelPublish(messageId);
+
+    /// <summary>Routes a scheduled message that came due into its queues, without waiting (see <see cref="BusQueue.AcceptScheduled"/>).</summary>
+    internal void PublishScheduled(Exchange exchange, in Envelope envelope)
+    {
+        var route = exchange.Route(new RoutingContext(envelope.MessageType, envelope.RoutingKey, envelope.Headers));
+        if (route.Length == 0)
+        {
+            Interlocked.Increment(ref _unroutable);
+            Log.ScheduledUnroutable(Logger, envelope.MessageId, envelope.MessageType, exchange.Name, envelope.RoutingKey);
+            return;
+        }
+
+        foreach (var queue in route)
+        {
+            queue.AcceptScheduled(envelope);
+        }
+    }
+
+    /// <summary>Ends a message in the dead-letter store with its reason, logs it, and fails a requester waiting for it.</summary>
+    internal async ValueTask DeadLetterAsync(string queue, Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts)
+    {
+        var now = _time.GetUtcNow();
+        var firstFailedAt = envelope.Headers.TryGetValue(RetryHeaders.FirstFailedAt, out var first) && first is DateTimeOffset at ? at : now;
+        var deadLetter = new DeadLetter(
+            MessageIdGenerator.Next(now),
+            envelope,
+            queue,
+            reason,
+            description,
+            exception is null ? null : ErrorInfo.From(exception),
+            attempts,
+            firstFailedAt,
+            now);
+        Log.DeadLettered(Logger, exception, envelope.MessageId, envelope.MessageType, queue, reason, description);
+        await DeadLetters.AddAsync(deadLetter).ConfigureAwait(false);
+        Requests.Fault(deadLetter);
     }
 
     public ValueTask SendAsync<TMessage>(string queue, TMessage message, CancellationToken cancellationToken = default) =>
@@ -306,7 +397,7 @@ internal sealed class MessageBus : IMessageBus
     }
 
     public Task WaitForIdleAsync(CancellationToken cancellationToken = default) =>
-        Idle.WaitAsync(static topology => topology.IsIdle(includeWaitingRetries: false), _topology, cancellationToken);
+        Idle.WaitAsync(static topology => topology.IsIdle(includeWaiting: false), _topology, cancellationToken);
 
     public async Task<bool> ReplayAsync(Guid deadLetterId, string? queue = null, CancellationToken cancellationToken = default)
     {
@@ -404,7 +495,7 @@ internal sealed class MessageBus : IMessageBus
             _state = BusState.Stopped;
         }
 
-        var waitingRetries = Delayed.CloseAndTakeAll();
+        var waiting = Delayed.CloseAndTakeAll();
         var queues = _topology.QueueList;
         foreach (var queue in queues)
         {
@@ -443,7 +534,7 @@ internal sealed class MessageBus : IMessageBus
             }
         }
 
-        return await ReportAsync(drained, queues, waitingRetries).ConfigureAwait(false);
+        return await ReportAsync(drained, queues, waiting).ConfigureAwait(false);
     }
 
     private async Task<bool> DrainAsync(CancellationToken cancellationToken)
@@ -452,12 +543,27 @@ internal sealed class MessageBus : IMessageBus
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            await Idle.WaitAsync(static topology => topology.IsIdle(includeWaitingRetries: true), _topology, drain.Token).ConfigureAwait(false);
+            await Idle.WaitAsync(static topology => topology.IsIdle(includeWaiting: true), _topology, drain.Token).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException)
         {
             return false;
+        }
+    }
+
+    /// <summary>The queue name reports and dead letters give a scheduled message that was never routed.</summary>
+    internal const string ScheduledQueueName = "(scheduled)";
+
+    private async ValueTask DeadLetterScheduledAsync(UnprocessedMessage message, string description)
+    {
+        try
+        {
+            await DeadLetterAsync(ScheduledQueueName, message.Envelope, DeadLetterReason.BusStopped, description, null, 0).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.DeliveryBroke(Logger, exception, message.Envelope.MessageId, message.Envelope.MessageType, ScheduledQueueName);
         }
     }
 
@@ -473,31 +579,41 @@ internal sealed class MessageBus : IMessageBus
     }
 
     /// <summary>Reports, logs and dead-letters (reason <see cref="DeadLetterReason.BusStopped"/>) what was not processed.</summary>
-    private async Task<DrainReport> ReportAsync(bool drained, BusQueue[] queues, List<(BusQueue Queue, Envelope Envelope)> waitingRetries)
+    private async Task<DrainReport> ReportAsync(bool drained, BusQueue[] queues, List<DelayedDeliveries.Entry> waiting)
     {
-        var left = new List<(BusQueue Queue, UnprocessedMessage Message)>();
-        foreach (var (queue, envelope) in waitingRetries)
+        var left = new List<(BusQueue? Queue, UnprocessedMessage Message)>();
+        foreach (var entry in waiting)
         {
-            left.Add((queue, new UnprocessedMessage(queue.Name, envelope, wasInFlight: false)));
+            var queue = entry.Queue?.Name ?? ScheduledQueueName;
+            left.Add((entry.Queue, new UnprocessedMessage(queue, entry.Envelope, wasInFlight: false)));
         }
 
         foreach (var queue in queues)
         {
-            foreach (var message in queue.CollectUnprocessed())
+            foreach (var message in await queue.CollectUnprocessedAsync().ConfigureAwait(false))
             {
                 left.Add((queue, message));
             }
         }
 
-        foreach (var group in left.GroupBy(l => l.Queue))
+        foreach (var group in left.GroupBy(l => l.Message.Queue, StringComparer.Ordinal))
         {
-            Log.UnprocessedInQueue(Logger, group.Key.Name, group.Count());
+            Log.UnprocessedInQueue(Logger, group.Key, group.Count());
         }
 
         var unprocessed = new List<UnprocessedMessage>(left.Count);
         foreach (var (queue, message) in left)
         {
-            await queue.DeadLetterUnprocessedAsync(message, DeadLetterReason.BusStopped, "the bus stopped before it was processed").ConfigureAwait(false);
+            const string Description = "the bus stopped before it was processed";
+            if (queue is not null)
+            {
+                await queue.DeadLetterUnprocessedAsync(message, DeadLetterReason.BusStopped, Description).ConfigureAwait(false);
+            }
+            else
+            {
+                await DeadLetterScheduledAsync(message, Description).ConfigureAwait(false);
+            }
+
             unprocessed.Add(message);
         }
 

@@ -94,4 +94,28 @@ public interface IPublisher
     /// <exception cref="RequestFaultException">The consumer failed, rejected the request, or responded with another type.</exception>
     /// <exception cref="InvalidOperationException">Too many requests are waiting (<see cref="BusOptions.MaxPendingRequests"/>).</exception>
     Task<TResponse> RequestAsync<TRequest, TResponse>(TRequest request, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Schedules a publish for a time: the message waits outside the queues and is routed through its exchange when due
+    /// (with the bindings of that moment). Scheduled messages can be listed and cancelled
+    /// (<see cref="IMessageBus.GetScheduledMessages"/>, <see cref="IMessageBus.CancelScheduled"/>); at stop those not
+    /// yet due within the stop timeout are reported and dead-lettered.
+    /// </summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="message">The message.</param>
+    /// <param name="deliverAt">When to publish it, on the bus's <see cref="TimeProvider"/>; a past time publishes at once.</param>
+    /// <param name="options">Exchange, routing key, headers, time to live and ids, as for a publish.</param>
+    /// <param name="cancellationToken">Cancels the scheduling (not the scheduled message).</param>
+    /// <returns>The message id, which identifies the schedule.</returns>
+    /// <exception cref="InvalidOperationException">The schedule is full (<see cref="BusOptions.ScheduledCapacity"/>).</exception>
+    Task<Guid> ScheduleAsync<TMessage>(TMessage message, DateTimeOffset deliverAt, PublishOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Schedules a publish after a delay (see <see cref="ScheduleAsync{TMessage}(TMessage, DateTimeOffset, PublishOptions?, CancellationToken)"/>).</summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="message">The message.</param>
+    /// <param name="delay">How long from now.</param>
+    /// <param name="options">Exchange, routing key, headers, time to live and ids, as for a publish.</param>
+    /// <param name="cancellationToken">Cancels the scheduling (not the scheduled message).</param>
+    /// <returns>The message id, which identifies the schedule.</returns>
+    Task<Guid> ScheduleAsync<TMessage>(TMessage message, TimeSpan delay, PublishOptions? options = null, CancellationToken cancellationToken = default);
 }

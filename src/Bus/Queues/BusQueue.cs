@@ -165,6 +165,24 @@ internal sealed class BusQueue
         }
     }
 
+    /// <summary>
+    /// Accepts a scheduled message that came due. Like a retry it never waits (a full queue parks it; the schedule's
+    /// capacity bounds these), but it is a new message for this queue, so it is counted in.
+    /// </summary>
+    public void AcceptScheduled(in Envelope envelope)
+    {
+        Interlocked.Increment(ref _enqueued.Value);
+        if (_overflowCount == 0 && _storage.TryEnqueue(envelope))
+        {
+            return;
+        }
+
+        if (Park(envelope, int.MaxValue, withdrawWhenClosed: false) == EnqueueStatus.Closed)
+        {
+            ReturnUnprocessed([envelope], wereInFlight: false);
+        }
+    }
+
     public bool TryTake(out Envelope envelope)
     {
         if (_overflowCount != 0)
@@ -283,10 +301,29 @@ internal sealed class BusQueue
         return Task.WhenAll(tasks);
     }
 
-    /// <summary>Takes every message that will not be processed: returned by workers, parked, stored, or stuck in a consumer.</summary>
-    public List<UnprocessedMessage> CollectUnprocessed()
+    /// <summary>
+    /// Takes every message that will not be processed: stuck in a consumer, returned by workers, parked or stored.
+    /// Called once the workers were aborted: a worker inside a consumer has its message taken over (whatever the
+    /// consumer does later no longer counts); the others are about to stop, and are waited for so that what they
+    /// hand back is in the result.
+    /// </summary>
+    public async Task<List<UnprocessedMessage>> CollectUnprocessedAsync()
     {
         var unprocessed = new List<UnprocessedMessage>();
+        var stopping = new List<Task>();
+        foreach (var worker in _workers)
+        {
+            if (worker.TryTakeOverInFlight(out var inFlight))
+            {
+                unprocessed.Add(new UnprocessedMessage(Name, inFlight, wasInFlight: true));
+            }
+            else
+            {
+                stopping.Add(worker.Completion);
+            }
+        }
+
+        await Task.WhenAll(stopping).ConfigureAwait(false);
         lock (_lock)
         {
             unprocessed.AddRange(_returned);
@@ -302,14 +339,6 @@ internal sealed class BusQueue
         while (_storage.TryDequeue(out var stored))
         {
             unprocessed.Add(new UnprocessedMessage(Name, stored, wasInFlight: false));
-        }
-
-        foreach (var worker in _workers)
-        {
-            if (!worker.Completion.IsCompleted && worker.TryTakeOverInFlight(out var inFlight))
-            {
-                unprocessed.Add(new UnprocessedMessage(Name, inFlight, wasInFlight: true));
-            }
         }
 
         return unprocessed;
@@ -351,24 +380,8 @@ internal sealed class BusQueue
     /// <summary>
     /// Ends a message in the dead-letter store with its reason, and logs it. Attempts is how many deliveries failed.
     /// </summary>
-    public async ValueTask DeadLetterAsync(Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts)
-    {
-        var now = Bus.Time.GetUtcNow();
-        var firstFailedAt = envelope.Headers.TryGetValue(RetryHeaders.FirstFailedAt, out var first) && first is DateTimeOffset at ? at : now;
-        var deadLetter = new DeadLetter(
-            MessageIdGenerator.Next(now),
-            envelope,
-            Name,
-            reason,
-            description,
-            exception is null ? null : ErrorInfo.From(exception),
-            attempts,
-            firstFailedAt,
-            now);
-        Log.DeadLettered(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, Name, reason, description);
-        await Bus.DeadLetters.AddAsync(deadLetter).ConfigureAwait(false);
-        Bus.Requests.Fault(deadLetter);
-    }
+    public ValueTask DeadLetterAsync(Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts) =>
+        Bus.DeadLetterAsync(Name, envelope, reason, description, exception, attempts);
 
     /// <summary>Wakes idle waiters when this queue has nothing left to do now; cheap when nobody waits.</summary>
     public void NotifyIfIdle()

@@ -235,10 +235,21 @@ internal sealed class QueueWorker
             _current = handler;
         }
 
-        Volatile.Write(ref _inFlight, InFlight);
+        // A full fence, then a last look at the abort flag: a stop that found this worker idle waits for it to finish,
+        // so it must not start a consumer that might never return; a stop that comes later takes the message over.
+        Interlocked.Exchange(ref _inFlight, InFlight);
+        if (_queue.IsAborted)
+        {
+            if (TryEndDelivery())
+            {
+                _queue.ReturnUnprocessed([envelope], wereInFlight: false);
+            }
 
-        // The time limit runs from the start of the delivery, not from when the worker begins to wait for it.
-        var startedAt = _timeoutCancellation is null ? default : Bus.Time.GetUtcNow();
+            return default;
+        }
+
+        // The deadline is set before the consumer starts, so it runs from the start of the delivery.
+        var deadline = _queue.Options.ConsumerTimeout is { } timeout ? new Deadline(Bus.Time, timeout) : null;
         ValueTask consumed;
         try
         {
@@ -246,44 +257,38 @@ internal sealed class QueueWorker
         }
         catch (Exception exception)
         {
+            deadline?.Dispose();
             return FailAsync(handler, envelope, exception, timedOut: false);
         }
 
         if (!consumed.IsCompletedSuccessfully)
         {
-            return AwaitConsumerAsync(consumed, handler, envelope, startedAt);
+            return AwaitConsumerAsync(consumed, handler, envelope, deadline);
         }
 
+        deadline?.Dispose();
         consumed.GetAwaiter().GetResult();
         return Succeeded(handler, envelope);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitConsumerAsync(ValueTask consumed, MessageHandler handler, Envelope envelope, DateTimeOffset startedAt)
+    private async ValueTask AwaitConsumerAsync(ValueTask consumed, MessageHandler handler, Envelope envelope, Deadline? deadline)
     {
         try
         {
-            if (_queue.Options.ConsumerTimeout is not { } timeout)
+            if (deadline is null)
             {
                 await consumed.ConfigureAwait(false);
             }
             else
             {
                 var running = consumed.AsTask();
-                var remaining = timeout - (Bus.Time.GetUtcNow() - startedAt);
-                try
+                await Task.WhenAny(running, deadline.Passed).ConfigureAwait(false);
+                if (!running.IsCompleted)
                 {
-                    await running.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Bus.Time).ConfigureAwait(false);
-                }
-                catch (TimeoutException) when (!running.IsCompleted)
-                {
-                    Abandon(handler, envelope, timeout);
-                    await FailAsync(handler, envelope, new TimeoutException($"The consumer did not finish within {timeout}."), timedOut: true).ConfigureAwait(false);
+                    Abandon(handler, envelope, deadline.Timeout);
+                    await FailAsync(handler, envelope, new TimeoutException($"The consumer did not finish within {deadline.Timeout}."), timedOut: true).ConfigureAwait(false);
                     return;
-                }
-                catch (TimeoutException)
-                {
-                    // It finished just as its time ran out: its own outcome, awaited below, decides.
                 }
 
                 await running.ConfigureAwait(false);
@@ -293,6 +298,10 @@ internal sealed class QueueWorker
         {
             await FailAsync(handler, envelope, exception, timedOut: false).ConfigureAwait(false);
             return;
+        }
+        finally
+        {
+            deadline?.Dispose();
         }
 
         await Succeeded(handler, envelope).ConfigureAwait(false);
@@ -424,6 +433,25 @@ internal sealed class QueueWorker
         overrun.Dispose();
         _handlers = Array.FindAll(_handlers, h => h != handler);
         _current = null;
+    }
+
+    /// <summary>A consumer's time limit for one delivery: a timer of the bus's clock that completes <see cref="Passed"/>.</summary>
+    private sealed class Deadline : IDisposable
+    {
+        private readonly TaskCompletionSource _passed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ITimer _timer;
+
+        public Deadline(TimeProvider time, TimeSpan timeout)
+        {
+            Timeout = timeout;
+            _timer = time.CreateTimer(static state => ((Deadline)state!)._passed.TrySetResult(), this, timeout, System.Threading.Timeout.InfiniteTimeSpan);
+        }
+
+        public TimeSpan Timeout { get; }
+
+        public Task Passed => _passed.Task;
+
+        public void Dispose() => _timer.Dispose();
     }
 
     private bool IsExpired(in Envelope envelope)

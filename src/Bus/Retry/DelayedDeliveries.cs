@@ -3,20 +3,26 @@ using System.Diagnostics;
 namespace Bus;
 
 /// <summary>
-/// Messages waiting for a delayed retry, outside any worker: one timer from the bus's <see cref="TimeProvider"/>, set for
-/// the earliest due time. When it fires, every due message re-enters its queue.
+/// Messages waiting outside any queue until a time: delayed retries (which re-enter their queue when due) and
+/// scheduled publishes (which are routed through their exchange when due). One timer from the bus's
+/// <see cref="TimeProvider"/>, set for the earliest due time; bounded by <see cref="BusOptions.ScheduledCapacity"/>.
 /// </summary>
 /// <remarks>
 /// <see cref="_lock"/> guards the schedule. Timer changes are serialized by <see cref="_timerLock"/> and made outside
 /// <see cref="_lock"/>, because a fake clock may fire the callback inside <see cref="ITimer.Change"/>; the callback
-/// takes <see cref="_lock"/> only to remove due messages and hands them to their queues after releasing it.
+/// takes <see cref="_lock"/> only to remove due messages and delivers them after releasing it. The scheduled-publish
+/// counters only grow, so the bus's idle check can read them twice like the queues' counters.
 /// </remarks>
 [DebuggerDisplay("{Count} waiting")]
 internal sealed class DelayedDeliveries : IDisposable
 {
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly Lock _lock = new();
     private readonly Lock _timerLock = new();
     private readonly PriorityQueue<Entry, (long DueTicks, long Sequence)> _schedule = new();
+    private readonly Dictionary<Guid, DateTimeOffset> _publishes = [];
+    private readonly MessageBus _bus;
     private readonly TimeProvider _time;
     private readonly int _capacity;
     private readonly ITimer _timer;
@@ -24,9 +30,12 @@ internal sealed class DelayedDeliveries : IDisposable
     private long _armedTicks = long.MaxValue;
     private bool _closed;
     private int _firing;
+    private long _publishesScheduled;
+    private long _publishesEnded;
 
-    public DelayedDeliveries(TimeProvider time, int capacity)
+    public DelayedDeliveries(MessageBus bus, TimeProvider time, int capacity)
     {
+        _bus = bus;
         _time = time;
         _capacity = capacity;
         _timer = time.CreateTimer(static state => ((DelayedDeliveries)state!).OnDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -43,42 +52,72 @@ internal sealed class DelayedDeliveries : IDisposable
         }
     }
 
-    /// <summary>Schedules a message.</summary>
-    public ScheduleResult TrySchedule(BusQueue queue, in Envelope envelope, TimeSpan delay)
+    /// <summary>Scheduled publishes accepted and ended (published, cancelled or taken at stop); both only grow.</summary>
+    public (long Scheduled, long Ended) PublishCounters => (Volatile.Read(ref _publishesScheduled), Volatile.Read(ref _publishesEnded));
+
+    /// <summary>Schedules a retry of a message into its queue.</summary>
+    public ScheduleResult TrySchedule(BusQueue queue, in Envelope envelope, TimeSpan delay) =>
+        TryAdd(new Entry(queue, null, envelope), DueTicks(delay));
+
+    /// <summary>Schedules a publish through an exchange at a time.</summary>
+    public ScheduleResult TrySchedulePublish(Exchange exchange, in Envelope envelope, DateTimeOffset dueAt) =>
+        TryAdd(new Entry(null, exchange, envelope), dueAt.UtcTicks);
+
+    /// <summary>The scheduled publishes still waiting, earliest first.</summary>
+    public List<ScheduledMessage> ListPublishes()
     {
-        var due = _time.GetUtcNow().UtcTicks + Math.Min(delay.Ticks, TimeSpan.MaxValue.Ticks - _time.GetUtcNow().UtcTicks);
+        var list = new List<ScheduledMessage>();
         lock (_lock)
         {
-            if (_closed)
+            foreach (var (entry, priority) in _schedule.UnorderedItems)
             {
-                return ScheduleResult.Closed;
+                if (entry.Exchange is not null)
+                {
+                    list.Add(new ScheduledMessage(entry.Envelope, new DateTimeOffset(priority.DueTicks, TimeSpan.Zero)));
+                }
             }
-
-            if (_schedule.Count >= _capacity)
-            {
-                return ScheduleResult.Full;
-            }
-
-            _schedule.Enqueue(new Entry(queue, envelope), (due, _sequence++));
         }
 
-        Arm();
-        return ScheduleResult.Scheduled;
+        list.Sort((a, b) => a.DueAt.CompareTo(b.DueAt));
+        return list;
+    }
+
+    /// <summary>Cancels a scheduled publish; false when none with that id is waiting.</summary>
+    public bool CancelPublish(Guid messageId)
+    {
+        lock (_lock)
+        {
+            if (!_publishes.ContainsKey(messageId)
+                || !_schedule.Remove(new Entry(null, null, default), out _, out _, new PublishIdComparer(messageId)))
+            {
+                return false;
+            }
+
+            _publishes.Remove(messageId);
+            Interlocked.Increment(ref _publishesEnded);
+        }
+
+        return true;
     }
 
     /// <summary>
     /// Closes the schedule for the stop: nothing more is scheduled or comes due. Returns what was still waiting, once
-    /// any message that was just coming due has been handed to its queue, so the stop report misses nothing.
+    /// any message that was just coming due has been delivered, so the stop report misses nothing.
     /// </summary>
-    public List<(BusQueue Queue, Envelope Envelope)> CloseAndTakeAll()
+    public List<Entry> CloseAndTakeAll()
     {
-        var all = new List<(BusQueue, Envelope)>();
+        var all = new List<Entry>();
         lock (_lock)
         {
             _closed = true;
             while (_schedule.TryDequeue(out var entry, out _))
             {
-                all.Add((entry.Queue, entry.Envelope));
+                all.Add(entry);
+                if (entry.Exchange is not null)
+                {
+                    _publishes.Remove(entry.Envelope.MessageId);
+                    Interlocked.Increment(ref _publishesEnded);
+                }
             }
         }
 
@@ -86,8 +125,8 @@ internal sealed class DelayedDeliveries : IDisposable
         return all;
     }
 
-    /// <summary>Removes and returns what waits for one queue (it is being deleted), once nothing for it is coming due.</summary>
-    public List<Envelope> TakeAll(BusQueue queue)
+    /// <summary>Removes and returns the retries waiting for one queue (it is being deleted), once none is coming due.</summary>
+    public List<Envelope> TakeRetries(BusQueue queue)
     {
         var taken = new List<Envelope>();
         lock (_lock)
@@ -114,7 +153,39 @@ internal sealed class DelayedDeliveries : IDisposable
 
     public void Dispose() => _timer.Dispose();
 
-    /// <summary>Waits out a callback that took due messages and is handing them to their queues.</summary>
+    private long DueTicks(TimeSpan delay)
+    {
+        var now = _time.GetUtcNow().UtcTicks;
+        return now + Math.Min(delay.Ticks, DateTimeOffset.MaxValue.UtcTicks - now);
+    }
+
+    private ScheduleResult TryAdd(in Entry entry, long dueTicks)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return ScheduleResult.Closed;
+            }
+
+            if (_schedule.Count >= _capacity)
+            {
+                return ScheduleResult.Full;
+            }
+
+            _schedule.Enqueue(entry, (dueTicks, _sequence++));
+            if (entry.Exchange is not null)
+            {
+                _publishes.Add(entry.Envelope.MessageId, new DateTimeOffset(dueTicks, TimeSpan.Zero));
+                Interlocked.Increment(ref _publishesScheduled);
+            }
+        }
+
+        Arm();
+        return ScheduleResult.Scheduled;
+    }
+
+    /// <summary>Waits out a callback that took due messages and is delivering them.</summary>
     private void WaitForFiring()
     {
         var wait = new SpinWait();
@@ -141,17 +212,28 @@ internal sealed class DelayedDeliveries : IDisposable
             while (_schedule.TryPeek(out var entry, out var priority) && priority.DueTicks <= now)
             {
                 _schedule.Dequeue();
+                if (entry.Exchange is not null)
+                {
+                    _publishes.Remove(entry.Envelope.MessageId);
+                }
+
                 (due ??= []).Add(entry);
             }
         }
 
         try
         {
-            if (due is not null)
+            foreach (var entry in due ?? [])
             {
-                foreach (var entry in due)
+                if (entry.Queue is { } queue)
                 {
-                    entry.Queue.Requeue(entry.Envelope);
+                    queue.Requeue(entry.Envelope);
+                }
+                else
+                {
+                    // Into the queues first, counted as ended after: in between it counts twice, never as gone.
+                    _bus.PublishScheduled(entry.Exchange!, entry.Envelope);
+                    Interlocked.Increment(ref _publishesEnded);
                 }
             }
         }
@@ -186,12 +268,21 @@ internal sealed class DelayedDeliveries : IDisposable
         }
     }
 
-    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+    /// <summary>A waiting message: a retry for <see cref="Queue"/>, or a publish through <see cref="Exchange"/>.</summary>
+    internal readonly record struct Entry(BusQueue? Queue, Exchange? Exchange, Envelope Envelope);
 
-    private readonly record struct Entry(BusQueue Queue, Envelope Envelope);
+    /// <summary>Finds a scheduled publish by message id, for cancellation.</summary>
+    private sealed class PublishIdComparer(Guid messageId) : IEqualityComparer<Entry>
+    {
+        public bool Equals(Entry x, Entry y) => IsWanted(x) || IsWanted(y);
+
+        public int GetHashCode(Entry obj) => 0;
+
+        private bool IsWanted(in Entry entry) => entry.Exchange is not null && entry.Envelope.MessageId == messageId;
+    }
 }
 
-/// <summary>What became of a request to schedule a delayed retry.</summary>
+/// <summary>What became of a request to schedule a message.</summary>
 internal enum ScheduleResult
 {
     Scheduled,

@@ -216,12 +216,12 @@ internal sealed class BusTopology : IBusTopology
         }
 
         var unprocessed = new List<UnprocessedMessage>();
-        foreach (var envelope in _bus.Delayed.TakeAll(queue))
+        foreach (var envelope in _bus.Delayed.TakeRetries(queue))
         {
             unprocessed.Add(new UnprocessedMessage(name, envelope, wasInFlight: false));
         }
 
-        unprocessed.AddRange(queue.CollectUnprocessed());
+        unprocessed.AddRange(await queue.CollectUnprocessedAsync().ConfigureAwait(false));
         foreach (var message in unprocessed)
         {
             await queue.DeadLetterUnprocessedAsync(message, DeadLetterReason.QueueDeleted, "its queue was deleted before it was processed").ConfigureAwait(false);
@@ -247,18 +247,24 @@ internal sealed class BusTopology : IBusTopology
     }
 
     /// <summary>
-    /// True when nothing is pending anywhere (messages waiting for a delayed retry count only when asked to). Reads every
-    /// queue's monotonic counters twice: if nothing moved between the two reads, there was a moment at which every
-    /// queue was idle at once.
+    /// True when nothing is pending anywhere (messages waiting for a delayed retry or a scheduled publish count only when
+    /// asked to). Reads every monotonic counter twice: if nothing moved between the two reads, there was a moment at
+    /// which everything was idle at once.
     /// </summary>
-    public bool IsIdle(bool includeWaitingRetries)
+    public bool IsIdle(bool includeWaiting)
     {
         var queues = _queueList;
+        var scheduled = _bus.Delayed.PublishCounters;
+        if (includeWaiting && scheduled.Scheduled != scheduled.Ended)
+        {
+            return false;
+        }
+
         var first = new QueueCounters[queues.Length];
         for (var i = 0; i < queues.Length; i++)
         {
             var counters = queues[i].ReadCounters();
-            var pending = counters.Enqueued - counters.Finished - (includeWaitingRetries ? 0 : counters.WaitingForRetry);
+            var pending = counters.Enqueued - counters.Finished - (includeWaiting ? 0 : counters.WaitingForRetry);
             if (pending != 0)
             {
                 return false;
@@ -275,7 +281,7 @@ internal sealed class BusTopology : IBusTopology
             }
         }
 
-        return true;
+        return _bus.Delayed.PublishCounters == scheduled;
     }
 
     private Exchange AddMessageExchange(Type messageType, int id)

@@ -113,8 +113,8 @@ public sealed class RobustnessTests
     public async Task A_stop_ends_even_when_a_consumer_ignores_its_token_and_its_message_is_reported_once()
     {
         await using var bus = await TestBus.StartAsync(
-            b => b.AddConsumer<GatedConsumer<Job>>(c => c.Queue = "jobs").Configure(o => o.StopTimeout = TimeSpan.FromSeconds(5)),
-            s => s.AddSingleton<Gate>());
+            b => b.AddConsumer<DeafConsumer>(c => c.Queue = "jobs").Configure(o => o.StopTimeout = TimeSpan.FromSeconds(5)),
+            s => s.AddSingleton<Gate>().AddSingleton<DeafConsumer.Finished>());
         await bus.Publisher.PublishAsync(new Job(1));
         await bus.Get<Gate>().WhenArrivedAsync(1);
 
@@ -125,8 +125,9 @@ public sealed class RobustnessTests
 
         report.Unprocessed.Should().ContainSingle().Which.WasInFlight.Should().BeTrue();
         (await bus.Get<IDeadLetterStore>().QueryAsync()).Should().ContainSingle().Which.Reason.Should().Be(DeadLetterReason.BusStopped);
+        await bus.Get<DeafConsumer.Finished>().Signal.Task.WaitAsync(TestBus.Timeout);
         var statistics = bus.Bus.GetStatistics().GetQueue("jobs");
-        (statistics.Pending, statistics.DeadLettered).Should().Be((0L, 1L));
+        (statistics.Pending, statistics.DeadLettered, statistics.Consumed).Should().Be((0L, 1L, 0L), "the consumer's late success no longer counts");
     }
 
     [Fact]
@@ -151,6 +152,21 @@ public sealed class RobustnessTests
         await bus.Publisher.PublishAsync(new Animal("x"), new PublishOptions { Exchange = "t", RoutingKey = key + ".z" });
 
         bus.Bus.GetStatistics().GetQueue("q").Enqueued.Should().Be(1);
+    }
+
+    /// <summary>Ignores its token entirely: only the gate lets it finish.</summary>
+    public sealed class DeafConsumer(Gate gate, DeafConsumer.Finished finished) : IConsumer<Job>
+    {
+        public async ValueTask ConsumeAsync(ConsumeContext<Job> context, CancellationToken cancellationToken)
+        {
+            await gate.PassAsync(CancellationToken.None);
+            finished.Signal.TrySetResult();
+        }
+
+        public sealed class Finished
+        {
+            public TaskCompletionSource Signal { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
     }
 
     public sealed class BrokenStore : IDeadLetterStore
