@@ -13,7 +13,7 @@ namespace Bus;
 /// takes <see cref="_lock"/> only to remove due messages and delivers them after releasing it. The scheduled-publish
 /// counters only grow, so the bus's idle check can read them twice like the queues' counters.
 /// </remarks>
-[DebuggerDisplay("{Count} waiting")]
+[DebuggerDisplay("{_schedule.Count} waiting")]
 internal sealed class DelayedDeliveries : IDisposable
 {
     private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
@@ -39,17 +39,6 @@ internal sealed class DelayedDeliveries : IDisposable
         _time = time;
         _capacity = capacity;
         _timer = time.CreateTimer(static state => ((DelayedDeliveries)state!).OnDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-    }
-
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _schedule.Count;
-            }
-        }
     }
 
     /// <summary>Scheduled publishes accepted and ended (published, cancelled or taken at stop); both only grow.</summary>

@@ -148,9 +148,4 @@ public sealed class RetryPolicy : IRetryPolicy
         var retry = context.Attempt;
         return retry > Retries ? RetryDecision.GiveUp() : RetryDecision.After(_delayBefore(retry));
     }
-
-    /// <summary>The delay before a retry, without jitter's randomness for policies that have none.</summary>
-    /// <param name="retry">1 for the first retry.</param>
-    /// <returns>The delay.</returns>
-    internal TimeSpan DelayBefore(int retry) => _delayBefore(retry);
 }
