@@ -53,3 +53,17 @@ public sealed class FlakyConsumer(Script script, TimeProvider time) : IConsumer<
         return default;
     }
 }
+
+/// <summary>A bus with one <see cref="FlakyConsumer"/> on queue "jobs".</summary>
+internal static class FlakyBus
+{
+    public static Task<TestBus> StartAsync(IRetryPolicy policy, Action<QueueOptions>? queue = null) =>
+        TestBus.StartAsync(
+            b => b.AddConsumer<FlakyConsumer>(c =>
+            {
+                c.Queue = "jobs";
+                c.RetryPolicy = policy;
+                queue?.Invoke(c.QueueOptions);
+            }),
+            s => s.AddSingleton<Script>());
+}

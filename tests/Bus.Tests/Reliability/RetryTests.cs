@@ -4,15 +4,7 @@ namespace Bus.Tests.Reliability;
 
 public sealed class RetryTests
 {
-    private static Task<TestBus> StartAsync(IRetryPolicy policy, Action<QueueOptions>? queue = null) =>
-        TestBus.StartAsync(
-            b => b.AddConsumer<FlakyConsumer>(c =>
-            {
-                c.Queue = "jobs";
-                c.RetryPolicy = policy;
-                queue?.Invoke(c.QueueOptions);
-            }),
-            s => s.AddSingleton<Script>());
+    private static Task<TestBus> StartAsync(IRetryPolicy policy) => FlakyBus.StartAsync(policy);
 
     [Fact]
     public async Task Immediate_retries_deliver_again_at_once_with_a_growing_delivery_count()

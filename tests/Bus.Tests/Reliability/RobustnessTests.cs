@@ -27,9 +27,7 @@ public sealed class RobustnessTests
     [Fact]
     public async Task A_retry_policy_that_throws_dead_letters_the_message_and_says_why()
     {
-        await using var bus = await TestBus.StartAsync(
-            b => b.AddQueue("jobs").AddConsumer<FlakyConsumer>(c => { c.Queue = "jobs"; c.RetryPolicy = new ThrowingPolicy(); }),
-            s => s.AddSingleton<Script>());
+        await using var bus = await FlakyBus.StartAsync(new ThrowingPolicy());
         bus.Get<Script>().FailuresLeft[1] = 1;
 
         await bus.Publisher.SendAsync("jobs", new Job(1));
@@ -43,9 +41,7 @@ public sealed class RobustnessTests
     [Fact]
     public async Task A_retry_delay_beyond_what_timers_take_waits_without_breaking_anything()
     {
-        await using var bus = await TestBus.StartAsync(
-            b => b.AddQueue("jobs").AddConsumer<FlakyConsumer>(c => { c.Queue = "jobs"; c.RetryPolicy = RetryPolicy.Interval(1, TimeSpan.FromDays(60)); }),
-            s => s.AddSingleton<Script>());
+        await using var bus = await FlakyBus.StartAsync(RetryPolicy.Interval(1, TimeSpan.FromDays(60)));
         bus.Get<Script>().FailuresLeft[1] = 1;
 
         await bus.Publisher.SendAsync("jobs", new Job(1));
@@ -65,9 +61,7 @@ public sealed class RobustnessTests
     [Fact]
     public async Task A_long_run_of_immediate_retries_does_not_deepen_the_stack()
     {
-        await using var bus = await TestBus.StartAsync(
-            b => b.AddQueue("jobs").AddConsumer<FlakyConsumer>(c => { c.Queue = "jobs"; c.RetryPolicy = RetryPolicy.Immediate(5_000); }),
-            s => s.AddSingleton<Script>());
+        await using var bus = await FlakyBus.StartAsync(RetryPolicy.Immediate(5_000));
         bus.Get<Script>().FailuresLeft[1] = 4_000;
 
         await bus.Publisher.SendAsync("jobs", new Job(1));
