@@ -151,7 +151,8 @@ internal sealed class MessageBus : IMessageBus
             routingKey,
             options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null,
             deliveryCount: 1,
-            options?.TimeToLive);
+            options?.TimeToLive,
+            options?.Priority ?? 0);
         return Delayed.TrySchedulePublish(exchange, envelope, deliverAt) switch
         {
             ScheduleResult.Scheduled => Task.FromResult(messageId),
@@ -289,7 +290,8 @@ internal sealed class MessageBus : IMessageBus
             routingKey,
             headers,
             deliveryCount: 1,
-            options?.TimeToLive);
+            options?.TimeToLive,
+            options?.Priority ?? 0);
 
         for (var i = 0; i < route.Length; i++)
         {

@@ -23,6 +23,7 @@ public readonly struct Envelope
     /// <param name="headers">The headers, or <see langword="null"/> when there are none.</param>
     /// <param name="deliveryCount">How many times the message has been delivered, this delivery included.</param>
     /// <param name="timeToLive">How long after <paramref name="timestamp"/> the message expires; null when it does not.</param>
+    /// <param name="priority">The message's priority in queues that order by priority (see <see cref="QueueOptions.MaxPriority"/>).</param>
     public Envelope(
         object message,
         Type messageType,
@@ -33,13 +34,15 @@ public readonly struct Envelope
         string routingKey,
         IReadOnlyDictionary<string, object?>? headers,
         int deliveryCount,
-        TimeSpan? timeToLive = null)
+        TimeSpan? timeToLive = null,
+        byte priority = 0)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(messageType);
         ArgumentNullException.ThrowIfNull(exchange);
         ArgumentNullException.ThrowIfNull(routingKey);
         ArgumentOutOfRangeException.ThrowIfLessThan(deliveryCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(deliveryCount, MaxDeliveryCount);
         if (timeToLive is { } ttl)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero, nameof(timeToLive));
@@ -54,16 +57,21 @@ public readonly struct Envelope
         Exchange = exchange;
         RoutingKey = routingKey;
         _headers = headers;
-        DeliveryCount = deliveryCount;
+        _deliveryCountAndPriority = deliveryCount | (priority << PriorityShift);
         _timeToLiveMilliseconds = timeToLive is { } given ? (uint)Math.Ceiling(given.TotalMilliseconds) : 0;
     }
 
     private Envelope(in Envelope envelope, int deliveryCount, IReadOnlyDictionary<string, object?>? headers)
     {
         this = envelope;
-        DeliveryCount = deliveryCount;
+        _deliveryCountAndPriority = Math.Min(deliveryCount, MaxDeliveryCount) | (envelope.Priority << PriorityShift);
         _headers = headers;
     }
+
+    /// <summary>The highest <see cref="DeliveryCount"/>, 2^24 - 1; a message delivered more often stays at it.</summary>
+    public const int MaxDeliveryCount = (1 << PriorityShift) - 1;
+
+    private const int PriorityShift = 24;
 
     /// <summary>The longest time to live a message can have: 2^32 - 1 milliseconds (about 49.7 days), as in RabbitMQ.</summary>
     public static readonly TimeSpan MaxTimeToLive = TimeSpan.FromMilliseconds(uint.MaxValue);
@@ -74,8 +82,12 @@ public readonly struct Envelope
     // message is measurable there.
     private readonly long _timestampTicks;
 
-    // Milliseconds, 0 for none: it fits the padding after DeliveryCount, so time to live costs no envelope space.
+    // Milliseconds, 0 for none: it fits the padding after the delivery count, so time to live costs no envelope space.
     private readonly uint _timeToLiveMilliseconds;
+
+    // The delivery count in the low 24 bits and the priority in the high 8: a separate byte would grow every envelope
+    // by 8 bytes of padding, and 16 million deliveries of one message is more than any retry policy reaches.
+    private readonly int _deliveryCountAndPriority;
 
     /// <summary>Gets the message.</summary>
     public object Message { get; }
@@ -102,7 +114,10 @@ public readonly struct Envelope
     public IReadOnlyDictionary<string, object?> Headers => _headers ?? MessageHeaders.Empty;
 
     /// <summary>Gets how many times the message has been delivered, this delivery included (1 on the first).</summary>
-    public int DeliveryCount { get; }
+    public int DeliveryCount => _deliveryCountAndPriority & MaxDeliveryCount;
+
+    /// <summary>Gets the message's priority (0 to 255), used by queues that order by priority.</summary>
+    public byte Priority => (byte)(_deliveryCountAndPriority >>> PriorityShift);
 
     /// <summary>Gets how long after <see cref="Timestamp"/> the message expires, or null when it does not.</summary>
     public TimeSpan? TimeToLive => _timeToLiveMilliseconds == 0 ? null : TimeSpan.FromMilliseconds(_timeToLiveMilliseconds);

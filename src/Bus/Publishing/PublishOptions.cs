@@ -38,6 +38,14 @@ public sealed class PublishOptions
     /// <value>The default, <see langword="null"/>, lets the message wait indefinitely. At most <see cref="Envelope.MaxTimeToLive"/>.</value>
     public TimeSpan? TimeToLive { get; set; }
 
+    /// <summary>
+    /// Gets or sets the message's priority, as RabbitMQ's message priority: queues with a
+    /// <see cref="QueueOptions.MaxPriority"/> deliver waiting messages with a higher priority first (a priority above
+    /// the queue's maximum counts as the maximum); other queues ignore it.
+    /// </summary>
+    /// <value>0 to 255. The default is 0, the lowest.</value>
+    public byte Priority { get; set; }
+
     /// <summary>Gets or sets the message id.</summary>
     /// <value>The default, <see langword="null"/>, creates a new unique, time-ordered id.</value>
     public Guid? MessageId { get; set; }

@@ -16,24 +16,18 @@ namespace Bus;
 /// them twice.
 /// </para>
 /// <para>
-/// The overflow: a consumer that waited for room in a full queue could be waiting for itself (it is the queue's only
-/// worker, or the queues form a cycle). So a publish from a consumer parks the message in the overflow instead, and
-/// workers take from the overflow before the storage. Retries that come due while the queue is full wait there too.
-/// <see cref="_lock"/> guards the overflow; the transport is only called under it to move parked messages into free
-/// room, and the transport never calls back into the queue in Wait mode (the only mode with an overflow), so the lock
-/// order cannot invert.
+/// Storage is in lanes (<see cref="QueueLane"/>): one shared by all workers, or one per worker when the queue is
+/// partitioned by key, so that one worker alone consumes each key, in order.
 /// </para>
 /// </remarks>
 [DebuggerDisplay("Queue {Name,nq}: depth {Depth}, pending {Pending}")]
 internal sealed class BusQueue
 {
     private readonly Lock _lock = new();
-    private readonly Queue<Envelope> _overflow = new();
     private readonly List<UnprocessedMessage> _returned = [];
     private readonly CancellationTokenSource _consumerCancellation = new();
-    private readonly ITransportQueue _storage;
-    private readonly int _overflowCapacity;
-    private volatile int _overflowCount;
+    private readonly QueueLane[] _lanes;
+    private readonly PartitionKey[] _partitionKeys;
     private volatile bool _closed;
     private volatile bool _aborted;
     private volatile ConsumerRegistration[] _registrations = [];
@@ -50,10 +44,10 @@ internal sealed class BusQueue
         Bus = bus;
         Name = name;
         Options = options.Clone();
-        _overflowCapacity = Options.EffectiveOverflowCapacity;
         TimeToLiveMilliseconds = Options.TimeToLive is { } ttl ? (uint)Math.Ceiling(ttl.TotalMilliseconds) : 0;
         Deduplication = Options.DeduplicationCapacity > 0 ? new DeduplicationWindow(Options.DeduplicationCapacity) : null;
-        _storage = transport.CreateQueue(name, Options, OnDropped);
+        _partitionKeys = [.. Options.PartitionKeys];
+        _lanes = CreateLanes(transport);
         Route = [this];
     }
 
@@ -81,7 +75,19 @@ internal sealed class BusQueue
     /// <summary>Whether the queue was deleted (rather than closed by the bus stopping).</summary>
     public bool IsDeleted => _deleted;
 
-    public int Depth => _storage.Count + _overflowCount;
+    public int Depth
+    {
+        get
+        {
+            var depth = 0;
+            foreach (var lane in _lanes)
+            {
+                depth += lane.Depth;
+            }
+
+            return depth;
+        }
+    }
 
     public long Pending
     {
@@ -92,16 +98,14 @@ internal sealed class BusQueue
         }
     }
 
-    /// <summary>Whether messages are parked beside the full storage.</summary>
-    public bool HasParked => _overflowCount != 0;
-
     public EnqueueStatus TryEnqueue(in Envelope envelope, QueueWorker? origin)
     {
         Interlocked.Increment(ref _enqueued.Value);
+        var lane = LaneOf(envelope);
 
         // A consumer's publish goes behind messages it (or another consumer) already parked, to keep its order; only
         // Wait mode parks consumers' publishes, so other modes always try the storage.
-        if ((origin is null || _overflowCount == 0 || Options.FullMode != QueueFullMode.Wait) && _storage.TryEnqueue(envelope))
+        if ((origin is null || !lane.HasParked || Options.FullMode != QueueFullMode.Wait) && lane.TryStore(envelope))
         {
             return EnqueueStatus.Accepted;
         }
@@ -118,18 +122,30 @@ internal sealed class BusQueue
             return EnqueueStatus.Rejected;
         }
 
-        return origin is null ? EnqueueStatus.Full : Park(envelope, _overflowCapacity, withdrawWhenClosed: true);
+        if (origin is null)
+        {
+            return EnqueueStatus.Full;
+        }
+
+        var parked = lane.Park(envelope);
+        if (parked != EnqueueStatus.Accepted)
+        {
+            Withdraw();
+        }
+
+        return parked;
     }
 
     /// <summary>Waits for room; called after <see cref="TryEnqueue"/> returned <see cref="EnqueueStatus.Full"/>.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<EnqueueStatus> EnqueueAsync(Envelope envelope, CancellationToken cancellationToken)
     {
+        var lane = LaneOf(envelope);
         try
         {
-            while (await _storage.WaitToEnqueueAsync(cancellationToken).ConfigureAwait(false))
+            while (await lane.WaitForRoomAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (_storage.TryEnqueue(envelope))
+                if (lane.TryStore(envelope))
                 {
                     return EnqueueStatus.Accepted;
                 }
@@ -153,12 +169,7 @@ internal sealed class BusQueue
     {
         // Out of the schedule before into the storage: in between it counts as pending, never as gone.
         Interlocked.Increment(ref _requeued);
-        if (_overflowCount == 0 && _storage.TryEnqueue(envelope))
-        {
-            return;
-        }
-
-        if (Park(envelope, int.MaxValue, withdrawWhenClosed: false) == EnqueueStatus.Closed)
+        if (AcceptUnbounded(envelope) == EnqueueStatus.Closed)
         {
             // Closed while the retry was on its way: the stop or delete collects it from here.
             ReturnUnprocessed([envelope], wereInFlight: false);
@@ -172,37 +183,11 @@ internal sealed class BusQueue
     public void AcceptScheduled(in Envelope envelope)
     {
         Interlocked.Increment(ref _enqueued.Value);
-        if (_overflowCount == 0 && _storage.TryEnqueue(envelope))
-        {
-            return;
-        }
-
-        if (Park(envelope, int.MaxValue, withdrawWhenClosed: false) == EnqueueStatus.Closed)
+        if (AcceptUnbounded(envelope) == EnqueueStatus.Closed)
         {
             ReturnUnprocessed([envelope], wereInFlight: false);
         }
     }
-
-    public bool TryTake(out Envelope envelope)
-    {
-        if (_overflowCount != 0)
-        {
-            lock (_lock)
-            {
-                if (_overflow.TryDequeue(out envelope))
-                {
-                    _overflowCount = _overflow.Count;
-                    return true;
-                }
-            }
-        }
-
-        return _storage.TryDequeue(out envelope);
-    }
-
-    public ValueTask<bool> WaitToTakeAsync() =>
-        // No token: the channel then reuses one waiter instead of allocating one per wait. Close() ends the wait.
-        _storage.WaitToDequeueAsync(CancellationToken.None);
 
     public void AddRegistration(ConsumerRegistration registration)
     {
@@ -252,7 +237,7 @@ internal sealed class BusQueue
             var workers = new QueueWorker[Options.Concurrency];
             for (var i = 0; i < workers.Length; i++)
             {
-                workers[i] = new QueueWorker(this);
+                workers[i] = new QueueWorker(this, _lanes[i % _lanes.Length]);
             }
 
             _workers = workers;
@@ -278,7 +263,10 @@ internal sealed class BusQueue
             _closed = true;
         }
 
-        _storage.Complete();
+        foreach (var lane in _lanes)
+        {
+            lane.Close();
+        }
     }
 
     /// <summary>Cancels the consumers' tokens and makes workers stop after their current message.</summary>
@@ -328,17 +316,11 @@ internal sealed class BusQueue
         {
             unprocessed.AddRange(_returned);
             _returned.Clear();
-            while (_overflow.TryDequeue(out var parked))
-            {
-                unprocessed.Add(new UnprocessedMessage(Name, parked, wasInFlight: false));
-            }
-
-            _overflowCount = 0;
         }
 
-        while (_storage.TryDequeue(out var stored))
+        foreach (var lane in _lanes)
         {
-            unprocessed.Add(new UnprocessedMessage(Name, stored, wasInFlight: false));
+            lane.TakeAll(Name, unprocessed);
         }
 
         return unprocessed;
@@ -431,39 +413,54 @@ internal sealed class BusQueue
         return statistics;
     }
 
-    private EnqueueStatus Park(in Envelope envelope, int capacity, bool withdrawWhenClosed)
+    private QueueLane[] CreateLanes(IMessageTransport transport)
     {
-        lock (_lock)
+        var count = Options.LaneCount;
+        if (count == 1)
         {
-            if (_closed)
-            {
-                if (withdrawWhenClosed)
-                {
-                    Withdraw();
-                }
-
-                return EnqueueStatus.Closed;
-            }
-
-            if (_overflow.Count >= capacity)
-            {
-                Withdraw();
-                return EnqueueStatus.OverflowFull;
-            }
-
-            _overflow.Enqueue(envelope);
-
-            // Room may have appeared since the failed write; moving parked messages into it now means a worker that
-            // found both empty and went to sleep on the storage is woken.
-            while (_overflow.TryPeek(out var head) && _storage.TryEnqueue(head))
-            {
-                _overflow.Dequeue();
-            }
-
-            _overflowCount = _overflow.Count;
+            return [new QueueLane(transport.CreateQueue(Name, Options, OnDropped), Options.EffectiveOverflowCapacity)];
         }
 
-        return EnqueueStatus.Accepted;
+        // A partition is a queue of its own to the transport, read by one worker; the queue's bounds are shared out.
+        var partition = Options.Clone();
+        partition.Capacity = DivideRoundingUp(Options.Capacity, count);
+        partition.OverflowCapacity = DivideRoundingUp(Options.EffectiveOverflowCapacity, count);
+        partition.Concurrency = 1;
+        var lanes = new QueueLane[count];
+        for (var i = 0; i < count; i++)
+        {
+            lanes[i] = new QueueLane(transport.CreateQueue($"{Name}#{i}", partition, OnDropped), partition.EffectiveOverflowCapacity);
+        }
+
+        return lanes;
+    }
+
+    private static int DivideRoundingUp(int value, int divisor) => (int)(((long)value + divisor - 1) / divisor);
+
+    private QueueLane LaneOf(in Envelope envelope)
+    {
+        var lanes = _lanes;
+        return lanes.Length == 1 ? lanes[0] : lanes[(int)((uint)PartitionHash(envelope) % (uint)lanes.Length)];
+    }
+
+    private int PartitionHash(in Envelope envelope)
+    {
+        foreach (var key in _partitionKeys)
+        {
+            if (key.MessageType == envelope.MessageType)
+            {
+                return key.Hash(envelope.Message);
+            }
+        }
+
+        return envelope.MessageId.GetHashCode();
+    }
+
+    /// <summary>Stores or parks a message that never waits for room; refused only when the queue is closed.</summary>
+    private EnqueueStatus AcceptUnbounded(in Envelope envelope)
+    {
+        var lane = LaneOf(envelope);
+        return !lane.HasParked && lane.TryStore(envelope) ? EnqueueStatus.Accepted : lane.ParkUnbounded(envelope);
     }
 
     private void Withdraw()

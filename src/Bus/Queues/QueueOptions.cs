@@ -69,9 +69,51 @@ public sealed class QueueOptions
     /// <value>Zero or more. The default, 0, turns deduplication off.</value>
     public int DeduplicationCapacity { get; set; }
 
+    /// <summary>
+    /// Gets or sets the highest message priority this queue orders by, as RabbitMQ's <c>x-max-priority</c>: among the
+    /// messages waiting in the queue, one with a higher <see cref="PublishOptions.Priority"/> is always taken first, and
+    /// messages of equal priority are taken in the order they arrived. A priority above this counts as this.
+    /// </summary>
+    /// <value>0 to 255; the default, 0, ignores priorities (first in, first out). RabbitMQ advises at most 10.</value>
+    public int MaxPriority { get; set; }
+
+    /// <summary>
+    /// Gets whether the queue is partitioned by key (see <see cref="PartitionBy{TMessage, TKey}"/>).
+    /// </summary>
+    public bool IsPartitioned => _partitionKeys.Count > 0;
+
+    internal IReadOnlyList<PartitionKey> PartitionKeys => _partitionKeys;
+
+    private List<PartitionKey> _partitionKeys = [];
+
+    /// <summary>
+    /// Partitions the queue by a key of <typeparamref name="TMessage"/>, as Kafka partitions a topic: the queue gets one
+    /// partition per consumer (<see cref="Concurrency"/>), each message goes to the partition its key hashes to, so
+    /// messages with the same key are consumed one at a time in the order they were published, and different keys in
+    /// parallel. Messages of types without a key are spread over the partitions by message id, in no particular order.
+    /// </summary>
+    /// <typeparam name="TMessage">The message type the key belongs to.</typeparam>
+    /// <typeparam name="TKey">The key type; keys are compared with its default equality.</typeparam>
+    /// <param name="keySelector">Picks the key of a message, for example its order id. It must be fast and must not throw.</param>
+    /// <returns>These options, for chaining.</returns>
+    public QueueOptions PartitionBy<TMessage, TKey>(Func<TMessage, TKey> keySelector)
+    {
+        ArgumentNullException.ThrowIfNull(keySelector);
+        _partitionKeys.Add(new PartitionKey<TMessage, TKey>(keySelector));
+        return this;
+    }
+
     internal int EffectiveOverflowCapacity => OverflowCapacity ?? Capacity;
 
-    internal QueueOptions Clone() => (QueueOptions)MemberwiseClone();
+    /// <summary>How many lanes the queue has: a partition per consumer, or one lane its consumers share.</summary>
+    internal int LaneCount => IsPartitioned ? Concurrency : 1;
+
+    internal QueueOptions Clone()
+    {
+        var clone = (QueueOptions)MemberwiseClone();
+        clone._partitionKeys = [.. _partitionKeys];
+        return clone;
+    }
 
     internal void Validate(string queue, List<string> errors)
     {
@@ -110,6 +152,22 @@ public sealed class QueueOptions
             errors.Add($"Queue '{queue}': DeduplicationCapacity is {DeduplicationCapacity}; it must be at least 0.");
         }
 
+        if (MaxPriority is < 0 or > 255)
+        {
+            errors.Add($"Queue '{queue}': MaxPriority is {MaxPriority}; it must be from 0 to 255.");
+        }
+
+        for (var i = 0; i < _partitionKeys.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (_partitionKeys[j].MessageType == _partitionKeys[i].MessageType)
+                {
+                    errors.Add($"Queue '{queue}': PartitionBy is given twice for {_partitionKeys[i].MessageType}; a message type has one key.");
+                }
+            }
+        }
+
         if (!Enum.IsDefined(FullMode))
         {
             errors.Add($"Queue '{queue}': FullMode {(int)FullMode} is not a {nameof(QueueFullMode)}.");
@@ -125,5 +183,7 @@ public sealed class QueueOptions
         && RetryPolicy == other.RetryPolicy
         && TimeToLive == other.TimeToLive
         && ConsumerTimeout == other.ConsumerTimeout
-        && DeduplicationCapacity == other.DeduplicationCapacity;
+        && DeduplicationCapacity == other.DeduplicationCapacity
+        && MaxPriority == other.MaxPriority
+        && _partitionKeys.Select(k => k.MessageType).SequenceEqual(other._partitionKeys.Select(k => k.MessageType));
 }

@@ -30,6 +30,7 @@ internal sealed class QueueWorker
     private static readonly AsyncLocal<QueueWorker?> s_current = new();
 
     private readonly BusQueue _queue;
+    private readonly QueueLane _lane;
     private readonly Envelope[]? _prefetched;
     private int _prefetchedNext;
     private int _prefetchedCount;
@@ -52,9 +53,10 @@ internal sealed class QueueWorker
     private long _retried;
     private long _expired;
 
-    public QueueWorker(BusQueue queue)
+    public QueueWorker(BusQueue queue, QueueLane lane)
     {
         _queue = queue;
+        _lane = lane;
         if (queue.Options.PrefetchCount > 1)
         {
             _prefetched = new Envelope[queue.Options.PrefetchCount];
@@ -128,7 +130,7 @@ internal sealed class QueueWorker
                     continue;
                 }
 
-                if (!await _queue.WaitToTakeAsync().ConfigureAwait(false) && !HasPrefetched && !_queue.HasParked)
+                if (!await _lane.WaitToTakeAsync().ConfigureAwait(false) && !HasPrefetched && !_lane.HasParked)
                 {
                     return;
                 }
@@ -471,14 +473,14 @@ internal sealed class QueueWorker
     {
         if (_prefetched is null)
         {
-            return _queue.TryTake(out envelope);
+            return _lane.TryTake(out envelope);
         }
 
         if (!HasPrefetched)
         {
             _prefetchedNext = 0;
             _prefetchedCount = 0;
-            while (_prefetchedCount < _prefetched.Length && _queue.TryTake(out _prefetched[_prefetchedCount]))
+            while (_prefetchedCount < _prefetched.Length && _lane.TryTake(out _prefetched[_prefetchedCount]))
             {
                 _prefetchedCount++;
             }

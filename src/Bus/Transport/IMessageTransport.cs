@@ -9,7 +9,7 @@ public interface IMessageTransport
 {
     /// <summary>Creates the storage for one queue.</summary>
     /// <param name="name">The queue name.</param>
-    /// <param name="options">The queue's options (capacity and full mode are the transport's to enforce).</param>
+    /// <param name="options">The queue's options (capacity, full mode and priorities are the transport's to enforce).</param>
     /// <param name="onDropped">
     /// Called with each message the queue drops in <see cref="QueueFullMode.DropOldest"/> or
     /// <see cref="QueueFullMode.DropNewest"/> mode, so the bus can account for it.

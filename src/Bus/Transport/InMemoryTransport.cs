@@ -7,6 +7,11 @@ internal sealed class InMemoryTransport : IMessageTransport
 {
     public ITransportQueue CreateQueue(string name, QueueOptions options, Action<Envelope> onDropped)
     {
+        if (options.MaxPriority > 0)
+        {
+            return new InMemoryPriorityQueue(options, onDropped);
+        }
+
         var channelOptions = new BoundedChannelOptions(options.Capacity)
         {
             FullMode = options.FullMode switch

@@ -101,6 +101,35 @@ public sealed class EnvelopeTests
         bus.Recorder.All.Should().AllSatisfy(r => r.Envelope.CorrelationId.Should().Be(correlationId));
     }
 
+    [Fact]
+    public void Priority_and_delivery_count_are_kept_apart_and_the_count_stops_at_its_maximum()
+    {
+        var envelope = new Envelope(new Job(1), typeof(Job), Guid.NewGuid(), Guid.Empty, DateTimeOffset.UnixEpoch, "", "", null, 3, priority: 255);
+
+        (envelope.Priority, envelope.DeliveryCount).Should().Be(((byte)255, 3));
+        var last = envelope.WithDeliveryCount(Envelope.MaxDeliveryCount + 1);
+        (last.Priority, last.DeliveryCount).Should().Be(((byte)255, Envelope.MaxDeliveryCount));
+    }
+
+    [Fact]
+    public void A_delivery_count_beyond_the_maximum_is_refused()
+    {
+        var create = () => new Envelope(new Job(1), typeof(Job), Guid.NewGuid(), Guid.Empty, DateTimeOffset.UnixEpoch, "", "", null, Envelope.MaxDeliveryCount + 1);
+
+        create.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("deliveryCount");
+    }
+
+    [Fact]
+    public async Task A_published_priority_travels_in_the_envelope()
+    {
+        await using var bus = await TestBus.StartAsync(b => b.AddConsumer<RecordingConsumer<Job>>());
+
+        await bus.Publisher.PublishAsync(new Job(1), new PublishOptions { Priority = 7 });
+        await bus.IdleAsync();
+
+        bus.Recorder.All.Single().Envelope.Priority.Should().Be(7);
+    }
+
     public sealed class ForwardingConsumer : IConsumer<OrderPlaced>
     {
         public ValueTask ConsumeAsync(ConsumeContext<OrderPlaced> context, CancellationToken cancellationToken) =>
