@@ -22,7 +22,7 @@ internal sealed class ConsumerHandler<TMessage, TConsumer> : MessageHandler
     public override ValueTask HandleAsync(in Envelope envelope, CancellationToken cancellationToken)
     {
         _context.Initialize(envelope);
-        return _registration.Singleton is { } consumer
+        return _registration.Activator.Singleton is { } consumer
             ? consumer.ConsumeAsync(_context, cancellationToken)
             : ConsumeScopedAsync(cancellationToken);
     }
@@ -31,10 +31,10 @@ internal sealed class ConsumerHandler<TMessage, TConsumer> : MessageHandler
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ConsumeScopedAsync(CancellationToken cancellationToken)
     {
-        var scope = _registration.CreateScope();
+        var scope = _registration.Activator.CreateScope();
         try
         {
-            var consumer = _registration.Resolve(scope.ServiceProvider);
+            var consumer = _registration.Activator.Resolve(scope.ServiceProvider);
             await consumer.ConsumeAsync(_context, cancellationToken).ConfigureAwait(false);
         }
         finally

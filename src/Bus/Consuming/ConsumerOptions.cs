@@ -20,6 +20,11 @@ public sealed class ConsumerOptions
     /// <value>The default, <see langword="null"/>, is its queue's, or else the bus's.</value>
     public IRetryPolicy? RetryPolicy { get; set; }
 
+    /// <summary>
+    /// Gets how batches are formed when the consumer is an <see cref="IBatchConsumer{TMessage}"/> (ignored otherwise).
+    /// </summary>
+    public BatchOptions Batch { get; } = new();
+
     /// <summary>Gets the options of the consumer's own queue (ignored when it reads a declared queue).</summary>
     public QueueOptions QueueOptions { get; } = new();
 

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Bus;
 
@@ -13,6 +12,9 @@ internal abstract class ConsumerRegistration
 
     public abstract Type ConsumerType { get; }
 
+    /// <summary>Whether the consumer takes batches (<see cref="IBatchConsumer{TMessage}"/>), and so has its queue to itself.</summary>
+    public virtual bool IsBatch => false;
+
     /// <summary>The consumer's retry policy, else its queue's, else the bus's.</summary>
     public IRetryPolicy RetryPolicy { get; private set; } = Bus.RetryPolicy.None;
 
@@ -20,56 +22,35 @@ internal abstract class ConsumerRegistration
     public abstract MessageHandler CreateHandler(QueueWorker worker);
 
     [UnconditionalSuppressMessage("AotAnalysis", "IL3050", Justification = "Consumers are closed over their message types at configuration time.")]
-    public static ConsumerRegistration Create(Type consumerType, Type messageType, ConsumerLifetime lifetime, IRetryPolicy retryPolicy, IServiceProvider services)
+    public static ConsumerRegistration Create(Type consumerType, Type messageType, ConsumerLifetime lifetime, IRetryPolicy retryPolicy, BatchOptions? batch, IServiceProvider services)
     {
-        var closed = typeof(ConsumerRegistration<,>).MakeGenericType(messageType, consumerType);
-        var registration = (ConsumerRegistration)Activator.CreateInstance(closed, lifetime, services)!;
+        ConsumerRegistration registration;
+        if (ConsumerTypes.IsBatchConsumer(consumerType))
+        {
+            var closed = typeof(BatchConsumerRegistration<,>).MakeGenericType(messageType, consumerType);
+            registration = (ConsumerRegistration)Activator.CreateInstance(closed, lifetime, batch?.Clone() ?? new BatchOptions(), services)!;
+        }
+        else
+        {
+            var closed = typeof(ConsumerRegistration<,>).MakeGenericType(messageType, consumerType);
+            registration = (ConsumerRegistration)Activator.CreateInstance(closed, lifetime, services)!;
+        }
+
         registration.RetryPolicy = retryPolicy;
         return registration;
     }
 }
 
 /// <inheritdoc cref="ConsumerRegistration"/>
-internal sealed class ConsumerRegistration<TMessage, TConsumer> : ConsumerRegistration
+internal sealed class ConsumerRegistration<TMessage, TConsumer>(ConsumerLifetime lifetime, IServiceProvider services) : ConsumerRegistration
     where TConsumer : class, IConsumer<TMessage>
 {
-    private readonly Func<IServiceProvider, TConsumer> _resolve;
-    private readonly IServiceScopeFactory _scopes;
-    private readonly TConsumer? _singleton;
-
-    public ConsumerRegistration(ConsumerLifetime lifetime, IServiceProvider services)
-    {
-        _scopes = services.GetRequiredService<IServiceScopeFactory>();
-
-        // Consumers registered in the container come from it; others (attached at run time) are built by a factory
-        // compiled once here.
-        var isService = services.GetService<IServiceProviderIsService>()?.IsService(typeof(TConsumer)) ?? false;
-        if (isService)
-        {
-            _resolve = static provider => provider.GetRequiredService<TConsumer>();
-        }
-        else
-        {
-            var factory = ActivatorUtilities.CreateFactory<TConsumer>([]);
-            _resolve = provider => factory(provider, null);
-        }
-
-        if (lifetime == ConsumerLifetime.Singleton)
-        {
-            _singleton = _resolve(services);
-        }
-    }
-
     public override Type MessageType => typeof(TMessage);
 
     public override Type ConsumerType => typeof(TConsumer);
 
+    public ConsumerActivator<TConsumer> Activator { get; } = new(lifetime, services);
+
     public override MessageHandler CreateHandler(QueueWorker worker) =>
         new ConsumerHandler<TMessage, TConsumer>(this, new ConsumeContext<TMessage>(worker));
-
-    public TConsumer? Singleton => _singleton;
-
-    public AsyncServiceScope CreateScope() => _scopes.CreateAsyncScope();
-
-    public TConsumer Resolve(IServiceProvider scopedServices) => _resolve(scopedServices);
 }

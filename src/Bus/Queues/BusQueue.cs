@@ -202,6 +202,12 @@ internal sealed class BusQueue
                 }
             }
 
+            if (_registrations.Length > 0 && (registration.IsBatch || _registrations[0].IsBatch))
+            {
+                throw new InvalidOperationException(
+                    $"Queue '{Name}' would be read by a batch consumer and by another consumer ({_registrations[0].ConsumerType}, {registration.ConsumerType}); a batch consumer needs a queue of its own.");
+            }
+
             _registrations = [.. _registrations, registration];
         }
 
@@ -210,6 +216,9 @@ internal sealed class BusQueue
             StartWorkers();
         }
     }
+
+    /// <summary>The batch consumer that has this queue to itself, if it has one.</summary>
+    public BatchConsumerRegistration? BatchRegistration => _registrations is [BatchConsumerRegistration batch] ? batch : null;
 
     public ConsumerRegistration? FindRegistration(Type messageType)
     {
@@ -237,7 +246,8 @@ internal sealed class BusQueue
             var workers = new QueueWorker[Options.Concurrency];
             for (var i = 0; i < workers.Length; i++)
             {
-                workers[i] = new QueueWorker(this, _lanes[i % _lanes.Length]);
+                var lane = _lanes[i % _lanes.Length];
+                workers[i] = BatchRegistration is { } batch ? new BatchWorker(this, lane, batch) : new MessageWorker(this, lane);
             }
 
             _workers = workers;
@@ -301,11 +311,7 @@ internal sealed class BusQueue
         var stopping = new List<Task>();
         foreach (var worker in _workers)
         {
-            if (worker.TryTakeOverInFlight(out var inFlight))
-            {
-                unprocessed.Add(new UnprocessedMessage(Name, inFlight, wasInFlight: true));
-            }
-            else
+            if (!worker.TryTakeOverInFlight(unprocessed))
             {
                 stopping.Add(worker.Completion);
             }

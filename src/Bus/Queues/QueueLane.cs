@@ -61,6 +61,9 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
         // No token: the channel then reuses one waiter instead of allocating one per wait. Close() ends the wait.
         storage.WaitToDequeueAsync(CancellationToken.None);
 
+    /// <summary>Waits for a message, or until the token is cancelled (which costs an allocation per wait).</summary>
+    public ValueTask<bool> WaitToTakeAsync(CancellationToken cancellationToken) => storage.WaitToDequeueAsync(cancellationToken);
+
     /// <summary>Refuses further messages; what is stored or parked can still be taken.</summary>
     public void Close()
     {

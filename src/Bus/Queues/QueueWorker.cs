@@ -3,77 +3,53 @@ using System.Runtime.CompilerServices;
 namespace Bus;
 
 /// <summary>
-/// One competing consumer of a queue: takes messages (up to <see cref="QueueOptions.PrefetchCount"/> at once) and
-/// delivers them one at a time: expired ones and duplicates are set aside, failures go to the retry policy and, when it
-/// gives up, to the dead-letter store.
+/// One consumer of a queue: takes messages from its lane and delivers them, one at a time (<see cref="MessageWorker"/>)
+/// or in batches (<see cref="BatchWorker"/>). This base holds what both share: the counters the queue's idle check
+/// and statistics read, the in-flight state the stop report takes over, and what happens to a failed delivery.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Messages are taken and delivered in a synchronous loop for as long as consumers succeed synchronously; only a
-/// consumer that really awaits, a failure, or an empty queue brings the worker back to its async loop. The envelope then
-/// lives on the stack and in the consumer's context alone, which matters because every copy of an envelope into the
-/// heap costs a write barrier per reference it holds. The slow paths use pooled async state machines.
+/// A worker records itself in an <see cref="AsyncLocal{T}"/> once at start; everything a consumer does inherits that,
+/// which is how a publish through an injected <see cref="IPublisher"/> knows it comes from a consumer and must not wait
+/// for room. Counters are written by this worker only and read by others, so they need no interlocked operations.
 /// </para>
 /// <para>
-/// The async loop is one long-lived method, so its state machine is allocated once. It records the worker in an
-/// <see cref="AsyncLocal{T}"/> once at start; everything a consumer does inherits that, which is how a publish through
-/// an injected <see cref="IPublisher"/> knows it comes from a consumer and must not wait for room. Counters are written
-/// by this worker only and read by others, so they need no interlocked operations.
+/// <see cref="_inFlight"/> is 0 when no delivery runs, 1 while a consumer works on one, and 2 once the stop report has
+/// taken that delivery over. Ending a delivery and taking it over both go through CompareExchange, so exactly one of
+/// them decides its outcome.
 /// </para>
 /// </remarks>
-internal sealed class QueueWorker
+internal abstract class QueueWorker
 {
-    private const int Idle = 0;
-    private const int InFlight = 1;
-    private const int TakenOver = 2;
+    protected const int Idle = 0;
+    protected const int InFlight = 1;
+    protected const int TakenOver = 2;
 
     private static readonly AsyncLocal<QueueWorker?> s_current = new();
 
-    private readonly BusQueue _queue;
-    private readonly QueueLane _lane;
-    private readonly Envelope[]? _prefetched;
-    private int _prefetchedNext;
-    private int _prefetchedCount;
-    private MessageHandler[] _handlers = [];
-    private MessageHandler? _current;
-    private CancellationTokenSource? _timeoutCancellation;
-    private ValueTask _pending;
-    private Envelope _pendingEnvelope;
-    private Envelope _retryNow;
-    private bool _hasRetryNow;
+    private protected int _inFlight;
+    private protected long _consumed;
+    private protected long _duplicates;
+    private protected long _deadLettered;
+    private protected long _retriesScheduled;
+    private protected long _faulted;
+    private protected long _retried;
+    private protected long _expired;
 
-    // 0: no delivery; 1: a consumer is working on _current's message; 2: the stop report has taken that message over.
-    // Ending a delivery and taking it over both go through CompareExchange, so exactly one of them decides its outcome.
-    private int _inFlight;
-    private long _consumed;
-    private long _duplicates;
-    private long _deadLettered;
-    private long _retriesScheduled;
-    private long _faulted;
-    private long _retried;
-    private long _expired;
-
-    public QueueWorker(BusQueue queue, QueueLane lane)
+    protected QueueWorker(BusQueue queue, QueueLane lane)
     {
-        _queue = queue;
-        _lane = lane;
-        if (queue.Options.PrefetchCount > 1)
-        {
-            _prefetched = new Envelope[queue.Options.PrefetchCount];
-        }
-
-        if (queue.Options.ConsumerTimeout is not null)
-        {
-            _timeoutCancellation = CancellationTokenSource.CreateLinkedTokenSource(queue.ConsumerToken);
-        }
+        Queue = queue;
+        Lane = lane;
     }
 
     /// <summary>The worker whose consumer the calling code runs in, or null outside consumers.</summary>
     public static QueueWorker? Current => s_current.Value;
 
-    public BusQueue Queue => _queue;
+    public BusQueue Queue { get; }
 
-    public MessageBus Bus => _queue.Bus;
+    public QueueLane Lane { get; }
+
+    public MessageBus Bus => Queue.Bus;
 
     public Task Completion { get; private set; } = Task.CompletedTask;
 
@@ -83,20 +59,19 @@ internal sealed class QueueWorker
     public long RetriesScheduled => Volatile.Read(ref _retriesScheduled);
 
     /// <summary>The correlation id of the message being consumed, for publishes that carry it over.</summary>
-    public Guid? CurrentCorrelationId => Volatile.Read(ref _inFlight) == InFlight ? _current?.Context.CorrelationId : null;
+    public abstract Guid? CurrentCorrelationId { get; }
 
-    public void Start() => Completion = Task.Run(RunAsync);
+    public void Start() => Completion = Task.Run(async () =>
+    {
+        s_current.Value = this;
+        await RunAsync().ConfigureAwait(false);
+    });
 
     /// <summary>
-    /// Takes over the message a consumer is still working on after the stop gave up waiting: whatever the consumer does
-    /// later, the stop report decides this message's outcome.
+    /// Takes over what a consumer is still working on after the stop gave up waiting: whatever the consumer does later,
+    /// the stop report decides the outcome of these messages.
     /// </summary>
-    public bool TryTakeOverInFlight(out Envelope envelope)
-    {
-        var current = _current;
-        envelope = current?.Context.Envelope ?? default;
-        return current is not null && Interlocked.CompareExchange(ref _inFlight, TakenOver, InFlight) == InFlight;
-    }
+    public abstract bool TryTakeOverInFlight(List<UnprocessedMessage> into);
 
     public void AddTo(QueueStatistics statistics)
     {
@@ -108,260 +83,61 @@ internal sealed class QueueWorker
         statistics.Expired += Volatile.Read(ref _expired);
     }
 
-    private async Task RunAsync()
-    {
-        s_current.Value = this;
-        try
-        {
-            while (!_queue.IsAborted)
-            {
-                if (DeliverAvailable())
-                {
-                    // A consumer went asynchronous, or a failure needs handling: wait here, where waiting costs no thread.
-                    try
-                    {
-                        await _pending.ConfigureAwait(false);
-                    }
-                    catch (Exception exception)
-                    {
-                        OnInternalError(_pendingEnvelope, exception);
-                    }
-
-                    continue;
-                }
-
-                if (!await _lane.WaitToTakeAsync().ConfigureAwait(false) && !HasPrefetched && !_lane.HasParked)
-                {
-                    return;
-                }
-            }
-        }
-        finally
-        {
-            if (_hasRetryNow)
-            {
-                _hasRetryNow = false;
-                _queue.ReturnUnprocessed([_retryNow], wereInFlight: false);
-            }
-
-            ReturnPrefetched();
-        }
-    }
-
-    private bool HasPrefetched => _prefetchedNext < _prefetchedCount;
-
-    /// <summary>
-    /// Delivers messages while there are some and their deliveries complete synchronously. Returns true when one is
-    /// still running; it is in <see cref="_pending"/>.
-    /// </summary>
-    private bool DeliverAvailable()
-    {
-        while (!_queue.IsAborted && TryNext(out var envelope))
-        {
-            try
-            {
-                var delivery = Deliver(envelope);
-                if (!delivery.IsCompletedSuccessfully)
-                {
-                    _pending = delivery;
-                    _pendingEnvelope = envelope;
-                    return true;
-                }
-
-                delivery.GetAwaiter().GetResult();
-            }
-            catch (Exception exception)
-            {
-                OnInternalError(envelope, exception);
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>The next message: an immediate retry first, then the queue.</summary>
-    private bool TryNext(out Envelope envelope)
-    {
-        if (_hasRetryNow)
-        {
-            _hasRetryNow = false;
-            envelope = _retryNow;
-            _retryNow = default;
-            return true;
-        }
-
-        return TryTake(out envelope);
-    }
-
-    /// <summary>
-    /// The bus itself failed while ending a delivery (a dead-letter store or retry policy of the application threw).
-    /// The worker lives on; the message stays pending and is reported when the bus stops, never dropped.
-    /// </summary>
-    private void OnInternalError(in Envelope envelope, Exception exception)
-    {
-        Log.DeliveryBroke(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, _queue.Name);
-        if (TryEndDelivery() || Volatile.Read(ref _inFlight) == Idle)
-        {
-            _queue.ReturnUnprocessed([envelope], wereInFlight: true);
-        }
-    }
+    protected abstract Task RunAsync();
 
     /// <summary>Ends the current delivery; false when the stop report took it over, and its outcome is no longer ours.</summary>
-    private bool TryEndDelivery() => Interlocked.CompareExchange(ref _inFlight, Idle, InFlight) == InFlight;
+    protected bool TryEndDelivery() => Interlocked.CompareExchange(ref _inFlight, Idle, InFlight) == InFlight;
 
-    /// <summary>One delivery, start to end; never throws.</summary>
-    private ValueTask Deliver(in Envelope envelope)
+    protected bool IsExpired(in Envelope envelope)
     {
-        if (IsExpired(envelope))
+        var own = envelope.TimeToLiveMilliseconds;
+        var queue = Queue.TimeToLiveMilliseconds;
+        if ((own | queue) == 0)
         {
-            Volatile.Write(ref _expired, _expired + 1);
-            return DeadLetterAsync(envelope, DeadLetterReason.Expired, "its time to live ran out before delivery", null, envelope.DeliveryCount - 1);
+            return false;
         }
 
-        var handler = GetHandler(envelope.MessageType);
-        if (handler is null)
-        {
-            return DeadLetterAsync(envelope, DeadLetterReason.NoConsumer, $"queue '{_queue.Name}' has no consumer for {envelope.MessageType}", null, envelope.DeliveryCount - 1);
-        }
-
-        if (_queue.Deduplication is { } window && !window.TryBegin(envelope.MessageId))
-        {
-            Log.DuplicateSkipped(Bus.Logger, envelope.MessageId, envelope.MessageType, _queue.Name);
-            Volatile.Write(ref _duplicates, _duplicates + 1);
-            _queue.NotifyIfIdle();
-            return default;
-        }
-
-        if (_current != handler)
-        {
-            _current = handler;
-        }
-
-        // A full fence, then a last look at the abort flag: a stop that found this worker idle waits for it to finish,
-        // so it must not start a consumer that might never return; a stop that comes later takes the message over.
-        Interlocked.Exchange(ref _inFlight, InFlight);
-        if (_queue.IsAborted)
-        {
-            if (TryEndDelivery())
-            {
-                _queue.ReturnUnprocessed([envelope], wereInFlight: false);
-            }
-
-            return default;
-        }
-
-        // The deadline is set before the consumer starts, so it runs from the start of the delivery.
-        var deadline = _queue.Options.ConsumerTimeout is { } timeout ? new Deadline(Bus.Time, timeout) : null;
-        ValueTask consumed;
-        try
-        {
-            consumed = handler.HandleAsync(envelope, _timeoutCancellation?.Token ?? _queue.ConsumerToken);
-        }
-        catch (Exception exception)
-        {
-            deadline?.Dispose();
-            return FailAsync(handler, envelope, exception, timedOut: false);
-        }
-
-        if (!consumed.IsCompletedSuccessfully)
-        {
-            return AwaitConsumerAsync(consumed, handler, envelope, deadline);
-        }
-
-        deadline?.Dispose();
-        consumed.GetAwaiter().GetResult();
-        return Succeeded(handler, envelope);
+        var limit = own == 0 ? queue : queue == 0 ? own : Math.Min(own, queue);
+        return Bus.Clock.UtcNow().UtcTicks >= envelope.TimestampTicks + (limit * TimeSpan.TicksPerMillisecond);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitConsumerAsync(ValueTask consumed, MessageHandler handler, Envelope envelope, Deadline? deadline)
+    /// <summary>Dead-letters an expired message; it was never delivered this time.</summary>
+    protected ValueTask ExpireAsync(in Envelope envelope)
     {
-        try
-        {
-            if (deadline is null)
-            {
-                await consumed.ConfigureAwait(false);
-            }
-            else
-            {
-                var running = consumed.AsTask();
-                await Task.WhenAny(running, deadline.Passed).ConfigureAwait(false);
-                if (!running.IsCompleted)
-                {
-                    Abandon(handler, envelope, deadline.Timeout);
-                    await FailAsync(handler, envelope, new TimeoutException($"The consumer did not finish within {deadline.Timeout}."), timedOut: true).ConfigureAwait(false);
-                    return;
-                }
-
-                await running.ConfigureAwait(false);
-            }
-        }
-        catch (Exception exception)
-        {
-            await FailAsync(handler, envelope, exception, timedOut: false).ConfigureAwait(false);
-            return;
-        }
-        finally
-        {
-            deadline?.Dispose();
-        }
-
-        await Succeeded(handler, envelope).ConfigureAwait(false);
+        Volatile.Write(ref _expired, _expired + 1);
+        return DeadLetterAsync(envelope, DeadLetterReason.Expired, "its time to live ran out before delivery", null, envelope.DeliveryCount - 1);
     }
 
-    private ValueTask Succeeded(MessageHandler handler, in Envelope envelope)
+    protected void CountConsumed()
     {
-        if (!TryEndDelivery())
-        {
-            return default;
-        }
-
-        if (handler.Context.TakeRejection() is { } reason)
-        {
-            _queue.Deduplication?.Abandon(envelope.MessageId);
-            return DeadLetterAsync(envelope, DeadLetterReason.Rejected, reason, null, envelope.DeliveryCount);
-        }
-
-        _queue.Deduplication?.Complete(envelope.MessageId);
         Volatile.Write(ref _consumed, _consumed + 1);
-        _queue.NotifyIfIdle();
-        return default;
+        Queue.NotifyIfIdle();
     }
 
-    /// <summary>A failed delivery: rejected, retried (now, or later outside the worker), or dead-lettered.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FailAsync(MessageHandler handler, Envelope envelope, Exception exception, bool timedOut)
+    /// <summary>
+    /// A failed delivery, after its rejection was checked: counted, then ended by the retry policy. Returns the next
+    /// attempt when it is to be delivered again at once; the caller delivers it, so that a long run of immediate retries
+    /// does not deepen the stack.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    protected async ValueTask<Envelope?> FailedAsync(IRetryPolicy policy, Envelope envelope, Exception exception, string? rejection, bool timedOut)
     {
-        if (!TryEndDelivery())
-        {
-            return;
-        }
-
-        var rejection = handler.Context.TakeRejection();
-        _queue.Deduplication?.Abandon(envelope.MessageId);
-        if (exception is OperationCanceledException && _queue.ConsumerToken.IsCancellationRequested)
-        {
-            // Stopped past the drain timeout: the message was not processed, and the stop report says so.
-            _queue.ReturnUnprocessed([envelope], wereInFlight: true);
-            return;
-        }
-
         Volatile.Write(ref _faulted, _faulted + 1);
         if (rejection is not null || exception is MessageRejectedException)
         {
             await DeadLetterAsync(envelope, DeadLetterReason.Rejected, rejection ?? exception.Message, exception, envelope.DeliveryCount).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         RetryDecision decision;
         try
         {
-            decision = handler.RetryPolicy.Decide(new RetryContext(exception, envelope, _queue.Name));
+            decision = policy.Decide(new RetryContext(exception, envelope, Queue.Name));
         }
         catch (Exception policyError)
         {
             await DeadLetterAsync(envelope, DeadLetterReason.MaxRetriesExceeded, $"the retry policy threw {policyError.GetType().Name}: {policyError.Message}", exception, envelope.DeliveryCount).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         if (!decision.ShouldRetry)
@@ -374,34 +150,41 @@ internal sealed class QueueWorker
                 _ => $"failed {envelope.DeliveryCount} time(s): {exception.Message}",
             };
             await DeadLetterAsync(envelope, reason, description, exception, envelope.DeliveryCount).ConfigureAwait(false);
-            return;
+            return null;
         }
 
         Volatile.Write(ref _retried, _retried + 1);
-        Log.RetryScheduled(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, envelope.DeliveryCount, _queue.Name, decision.Delay);
+        Log.RetryScheduled(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, envelope.DeliveryCount, Queue.Name, decision.Delay);
         var next = NextAttempt(envelope);
         if (decision.Delay == TimeSpan.Zero)
         {
-            // Delivered next by the worker's loop, not from here: a long run of immediate retries must not deepen the stack.
-            _retryNow = next;
-            _hasRetryNow = true;
-            return;
+            return next;
         }
 
-        switch (Bus.Delayed.TrySchedule(_queue, next, decision.Delay))
+        switch (Bus.Delayed.TrySchedule(Queue, next, decision.Delay))
         {
             case ScheduleResult.Scheduled:
                 Volatile.Write(ref _retriesScheduled, _retriesScheduled + 1);
-                _queue.NotifyIfIdle();
+                Queue.NotifyIfIdle();
                 break;
             case ScheduleResult.Full:
                 await DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"the retry schedule is full ({Bus.Options.ScheduledCapacity} messages)", exception, envelope.DeliveryCount).ConfigureAwait(false);
                 break;
             default:
                 // The bus is stopping and its schedule is closed: the stop report takes the message.
-                _queue.ReturnUnprocessed([next], wereInFlight: false);
+                Queue.ReturnUnprocessed([next], wereInFlight: false);
                 break;
         }
+
+        return null;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    protected async ValueTask DeadLetterAsync(Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts)
+    {
+        await Queue.DeadLetterAsync(envelope, reason, description, exception, attempts).ConfigureAwait(false);
+        Volatile.Write(ref _deadLettered, _deadLettered + 1);
+        Queue.NotifyIfIdle();
     }
 
     private Envelope NextAttempt(in Envelope envelope)
@@ -410,124 +193,5 @@ internal sealed class QueueWorker
         return envelope.Headers.ContainsKey(RetryHeaders.FirstFailedAt)
             ? next
             : next.WithHeaders(MessageHeaders.With(envelope.Headers, RetryHeaders.FirstFailedAt, Bus.Time.GetUtcNow()));
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask DeadLetterAsync(Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts)
-    {
-        await _queue.DeadLetterAsync(envelope, reason, description, exception, attempts).ConfigureAwait(false);
-        Volatile.Write(ref _deadLettered, _deadLettered + 1);
-        _queue.NotifyIfIdle();
-    }
-
-    /// <summary>
-    /// Gives up on a consumer that overran its time: cancels its token and forgets its handler, whose context the
-    /// abandoned consumer may still be using, so the next message gets a fresh one.
-    /// </summary>
-    private void Abandon(MessageHandler handler, in Envelope envelope, TimeSpan timeout)
-    {
-        Log.ConsumerTimedOut(Bus.Logger, handler.ConsumerType, envelope.MessageId, _queue.Name, timeout);
-        var overrun = _timeoutCancellation!;
-        _timeoutCancellation = CancellationTokenSource.CreateLinkedTokenSource(_queue.ConsumerToken);
-        overrun.Cancel();
-
-        // Disposing unlinks it from the queue's token; the consumer's token stays cancelled.
-        overrun.Dispose();
-        _handlers = Array.FindAll(_handlers, h => h != handler);
-        _current = null;
-    }
-
-    /// <summary>A consumer's time limit for one delivery: a timer of the bus's clock that completes <see cref="Passed"/>.</summary>
-    private sealed class Deadline : IDisposable
-    {
-        private readonly TaskCompletionSource _passed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly ITimer _timer;
-
-        public Deadline(TimeProvider time, TimeSpan timeout)
-        {
-            Timeout = timeout;
-            _timer = time.CreateTimer(static state => ((Deadline)state!)._passed.TrySetResult(), this, timeout, System.Threading.Timeout.InfiniteTimeSpan);
-        }
-
-        public TimeSpan Timeout { get; }
-
-        public Task Passed => _passed.Task;
-
-        public void Dispose() => _timer.Dispose();
-    }
-
-    private bool IsExpired(in Envelope envelope)
-    {
-        var own = envelope.TimeToLiveMilliseconds;
-        var queue = _queue.TimeToLiveMilliseconds;
-        if ((own | queue) == 0)
-        {
-            return false;
-        }
-
-        var limit = own == 0 ? queue : queue == 0 ? own : Math.Min(own, queue);
-        return Bus.Clock.UtcNow().UtcTicks >= envelope.TimestampTicks + (limit * TimeSpan.TicksPerMillisecond);
-    }
-
-    private bool TryTake(out Envelope envelope)
-    {
-        if (_prefetched is null)
-        {
-            return _lane.TryTake(out envelope);
-        }
-
-        if (!HasPrefetched)
-        {
-            _prefetchedNext = 0;
-            _prefetchedCount = 0;
-            while (_prefetchedCount < _prefetched.Length && _lane.TryTake(out _prefetched[_prefetchedCount]))
-            {
-                _prefetchedCount++;
-            }
-
-            if (_prefetchedCount == 0)
-            {
-                envelope = default;
-                return false;
-            }
-        }
-
-        envelope = _prefetched[_prefetchedNext];
-        _prefetched[_prefetchedNext++] = default;
-        return true;
-    }
-
-    private void ReturnPrefetched()
-    {
-        if (HasPrefetched)
-        {
-            _queue.ReturnUnprocessed(_prefetched.AsSpan(_prefetchedNext, _prefetchedCount - _prefetchedNext), wereInFlight: false);
-            _prefetchedNext = _prefetchedCount;
-        }
-    }
-
-    private MessageHandler? GetHandler(Type messageType)
-    {
-        foreach (var handler in _handlers)
-        {
-            if (handler.MessageType == messageType)
-            {
-                return handler;
-            }
-        }
-
-        return AddHandler(messageType);
-    }
-
-    private MessageHandler? AddHandler(Type messageType)
-    {
-        if (_queue.FindRegistration(messageType) is not { } registration)
-        {
-            return null;
-        }
-
-        var handler = registration.CreateHandler(this);
-        _handlers = [.. _handlers, handler];
-        return handler;
     }
 }

@@ -53,7 +53,7 @@ internal sealed class BusTopology : IBusTopology
             var queue = _queues[consumer.Queue];
             foreach (var messageType in consumer.MessageTypes)
             {
-                queue.AddRegistration(ConsumerRegistration.Create(consumer.ConsumerType, messageType, consumer.Lifetime, consumer.RetryPolicy ?? queue.RetryPolicy, services));
+                queue.AddRegistration(ConsumerRegistration.Create(consumer.ConsumerType, messageType, consumer.Lifetime, consumer.RetryPolicy ?? queue.RetryPolicy, consumer.Batch, services));
             }
         }
     }
@@ -155,7 +155,7 @@ internal sealed class BusTopology : IBusTopology
 
         foreach (var messageType in messageTypes)
         {
-            target.AddRegistration(ConsumerRegistration.Create(typeof(TConsumer), messageType, lifetime, retryPolicy ?? target.RetryPolicy, _services));
+            target.AddRegistration(ConsumerRegistration.Create(typeof(TConsumer), messageType, lifetime, retryPolicy ?? target.RetryPolicy, null, _services));
         }
     }
 

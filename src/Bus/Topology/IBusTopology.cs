@@ -45,13 +45,16 @@ public interface IBusTopology
     /// <exception cref="InvalidOperationException">The queue exists with other options.</exception>
     void DeclareQueue(string name, QueueOptions? options = null);
 
-    /// <summary>Adds a consumer to a declared queue for every message type it consumes; its workers start at once.</summary>
+    /// <summary>
+    /// Adds a consumer to a declared queue for every message type it consumes; its workers start at once. A batch consumer
+    /// (<see cref="IBatchConsumer{TMessage}"/>) takes default <see cref="BatchOptions"/> and needs the queue to itself.
+    /// </summary>
     /// <typeparam name="TConsumer">The consumer type. It need not be registered in the service collection.</typeparam>
     /// <param name="queue">The queue name.</param>
     /// <param name="lifetime">How consumer instances are created.</param>
     /// <param name="retryPolicy">The consumer's retry policy; null for the queue's.</param>
     /// <exception cref="ArgumentException">The queue is unknown, or the type implements no <see cref="IConsumer{TMessage}"/>.</exception>
-    /// <exception cref="InvalidOperationException">The queue already has a consumer for one of the message types.</exception>
+    /// <exception cref="InvalidOperationException">The queue already has a consumer for one of the message types, or a batch consumer would share it.</exception>
     void AddConsumer<TConsumer>(string queue, ConsumerLifetime lifetime = ConsumerLifetime.Scoped, IRetryPolicy? retryPolicy = null)
         where TConsumer : class;
 

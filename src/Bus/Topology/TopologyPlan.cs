@@ -12,6 +12,9 @@ internal sealed class TopologyPlan
     private readonly Dictionary<(string Queue, Type Message), Type> _consumerOf = [];
     private readonly HashSet<Binding> _bindings = [];
 
+    // Which consumer types read each queue, to keep a batch consumer's queue to itself.
+    private readonly Dictionary<string, HashSet<Type>> _readers = new(StringComparer.Ordinal);
+
     private TopologyPlan()
     {
     }
@@ -166,6 +169,23 @@ internal sealed class TopologyPlan
             _ownQueues.Add(queue, consumerType);
         }
 
+        var isBatch = ConsumerTypes.IsBatchConsumer(consumerType);
+        if (isBatch)
+        {
+            options.Batch.Validate(consumerType, Errors);
+        }
+
+        if (!_readers.TryGetValue(queue, out var readers))
+        {
+            _readers.Add(queue, readers = []);
+        }
+
+        readers.Add(consumerType);
+        if (readers.Count > 1 && (isBatch || readers.Any(ConsumerTypes.IsBatchConsumer)))
+        {
+            Errors.Add($"Queue '{queue}' is read by a batch consumer and by another consumer ({string.Join(", ", readers)}); a batch consumer needs a queue of its own.");
+        }
+
         var messageTypes = ConsumerTypes.GetMessageTypes(consumerType);
         foreach (var binding in options.Bindings)
         {
@@ -195,7 +215,7 @@ internal sealed class TopologyPlan
 
         if (added.Count > 0)
         {
-            Consumers.Add(new PlannedConsumer(consumerType, [.. added], queue, options.Lifetime, options.RetryPolicy));
+            Consumers.Add(new PlannedConsumer(consumerType, [.. added], queue, options.Lifetime, options.RetryPolicy, isBatch ? options.Batch.Clone() : null));
         }
     }
 
@@ -276,4 +296,4 @@ internal sealed class TopologyPlan
 }
 
 /// <summary>A consumer type attached to a queue for the message types it consumes there.</summary>
-internal sealed record PlannedConsumer(Type ConsumerType, Type[] MessageTypes, string Queue, ConsumerLifetime Lifetime, IRetryPolicy? RetryPolicy);
+internal sealed record PlannedConsumer(Type ConsumerType, Type[] MessageTypes, string Queue, ConsumerLifetime Lifetime, IRetryPolicy? RetryPolicy, BatchOptions? Batch);

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Bus;
+
+/// <summary>
+/// Creates consumer instances: the one singleton, or one per DI scope. Consumers registered in the container come from
+/// it; others (attached at run time) are built by a factory compiled once.
+/// </summary>
+internal sealed class ConsumerActivator<TConsumer>
+    where TConsumer : class
+{
+    private readonly Func<IServiceProvider, TConsumer> _resolve;
+    private readonly IServiceScopeFactory _scopes;
+
+    public ConsumerActivator(ConsumerLifetime lifetime, IServiceProvider services)
+    {
+        _scopes = services.GetRequiredService<IServiceScopeFactory>();
+        var isService = services.GetService<IServiceProviderIsService>()?.IsService(typeof(TConsumer)) ?? false;
+        if (isService)
+        {
+            _resolve = static provider => provider.GetRequiredService<TConsumer>();
+        }
+        else
+        {
+            var factory = ActivatorUtilities.CreateFactory<TConsumer>([]);
+            _resolve = provider => factory(provider, null);
+        }
+
+        if (lifetime == ConsumerLifetime.Singleton)
+        {
+            Singleton = _resolve(services);
+        }
+    }
+
+    public TConsumer? Singleton { get; }
+
+    public AsyncServiceScope CreateScope() => _scopes.CreateAsyncScope();
+
+    public TConsumer Resolve(IServiceProvider scopedServices) => _resolve(scopedServices);
+}
