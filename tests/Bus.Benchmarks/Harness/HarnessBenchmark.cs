@@ -15,7 +15,7 @@ public abstract class HarnessBenchmark
         Harness = harness;
         await harness.StartAsync();
 
-        // One round before measuring: JIT, channel buffers and pools reach their working size.
-        await harness.PublishAndWaitAsync(Sizes.PeerMessages);
+        // Rounds before measuring: the JIT finishes tiering up, channel buffers and pools reach their working size.
+        await JitWarmup.RunAsync(() => harness.PublishAndWaitAsync(Sizes.PeerMessages));
     }
 }

@@ -16,9 +16,8 @@ namespace Bus.Benchmarks;
 /// </summary>
 internal static class QuickRun
 {
-    public static int Run()
+    private static IConfig CreateConfig()
     {
-        var latency = MeasureRoundTrips();
         var job = Job.Default
             .WithStrategy(RunStrategy.Monitoring)
             .WithLaunchCount(1)
@@ -28,10 +27,43 @@ internal static class QuickRun
             .WithUnrollFactor(1)
             .WithEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0")
             .WithId("Quick");
-        var config = DefaultConfig.Instance
+        return DefaultConfig.Instance
             .AddJob(job)
             .AddDiagnoser(MemoryDiagnoser.Default)
             .WithOptions(ConfigOptions.DisableLogFile);
+    }
+
+    /// <summary>
+    /// Scenario 1 (Bus and the raw channel) and scenario 3 (Bus) only, <paramref name="repeats"/> times, with the quick
+    /// job; one line of ratios per repeat, for judging a change to the hot path in a few minutes.
+    /// </summary>
+    public static int RunScenarioOne(int repeats)
+    {
+        var config = CreateConfig().AddFilter(new BenchmarkDotNet.Filters.SimpleFilter(b =>
+            (b.Descriptor.Type == typeof(OneQueueBenchmarks) && b.Descriptor.WorkloadMethod.Name is "Bus" or "RawChannel")
+            || (b.Descriptor.Type == typeof(WorkQueueBenchmarks) && b.Descriptor.WorkloadMethod.Name == "Bus")));
+        var lines = new List<string>();
+        for (var r = 0; r < repeats; r++)
+        {
+            var reports = BenchmarkRunner.Run([typeof(OneQueueBenchmarks), typeof(WorkQueueBenchmarks)], config).SelectMany(s => s.Reports).ToList();
+            double Median(Type type, string method) => reports.Single(x => x.BenchmarkCase.Descriptor.Type == type
+                && x.BenchmarkCase.Descriptor.WorkloadMethod.Name == method).ResultStatistics!.Median;
+            var bus = Median(typeof(OneQueueBenchmarks), "Bus");
+            var raw = Median(typeof(OneQueueBenchmarks), "RawChannel");
+            var work = Median(typeof(WorkQueueBenchmarks), "Bus");
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"scenario 1: bus={bus:0.0} raw={raw:0.0} ns/msg; bus/raw throughput={raw / bus:0.00}; scenario 3 / scenario 1 throughput={bus / work:0.00} (work={work:0.0})"));
+        }
+
+        Console.WriteLine();
+        lines.ForEach(Console.WriteLine);
+        return 0;
+    }
+
+    public static int Run()
+    {
+        var latency = MeasureRoundTrips();
+        var config = CreateConfig();
 
         Type[] scenarios =
         [
