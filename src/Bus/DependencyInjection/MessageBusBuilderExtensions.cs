@@ -26,6 +26,37 @@ public static class MessageBusBuilderExtensions
         return builder.Configure(topology => topology.Consumers.Add(new ConsumerDefinition(typeof(TConsumer), options)));
     }
 
+    /// <summary>
+    /// Replaces a consumer added with <see cref="AddConsumer{TConsumer}"/> by another that consumes the same message
+    /// types from the same queue, with the same options: a stub or fake that isolates one service in a test. Call it
+    /// after the consumer was added. The replacement comes from the service collection when it is registered there (an
+    /// instance the test holds, say), and is otherwise created with its dependencies injected.
+    /// </summary>
+    /// <typeparam name="TConsumer">The consumer type to replace.</typeparam>
+    /// <typeparam name="TReplacement">The consumer type that takes its place.</typeparam>
+    /// <param name="builder">The bus builder.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="InvalidOperationException">At start: <typeparamref name="TConsumer"/> was never added.</exception>
+    public static IMessageBusBuilder ReplaceConsumer<TConsumer, TReplacement>(this IMessageBusBuilder builder)
+        where TConsumer : class
+        where TReplacement : class
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Configure(topology =>
+        {
+            var index = topology.Consumers.FindIndex(c => c.ConsumerType == typeof(TConsumer));
+            if (index < 0)
+            {
+                throw new InvalidOperationException($"Consumer {typeof(TConsumer)} cannot be replaced by {typeof(TReplacement)}: it was never added with AddConsumer.");
+            }
+
+            // The replacement reads the replaced consumer's queue, with its bindings, so routing does not change.
+            var options = topology.Consumers[index].Options;
+            options.Queue ??= BusNames.QueueFor(typeof(TConsumer));
+            topology.Consumers[index] = new ConsumerDefinition(typeof(TReplacement), options);
+        });
+    }
+
     /// <summary>Declares an exchange of a built-in routing type.</summary>
     /// <param name="builder">The bus builder.</param>
     /// <param name="name">The exchange name.</param>

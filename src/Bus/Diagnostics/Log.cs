@@ -55,4 +55,10 @@ internal static partial class Log
 
     [LoggerMessage(27, LogLevel.Warning, "The dead-letter store is full ({Capacity}); evicted the oldest, message {MessageId} from queue {Queue} ({Reason})")]
     public static partial void DeadLetterEvicted(ILogger logger, Guid messageId, string queue, DeadLetterReason reason, int capacity);
+
+    [LoggerMessage(31, LogLevel.Error, "Bus observer {Observer} threw in {Method}; the bus carries on")]
+    public static partial void ObserverFailed(ILogger logger, Exception exception, Type observer, string method);
+
+    [LoggerMessage(32, LogLevel.Error, "The partition key selector of queue {Queue} threw for message {MessageId} ({MessageType}); it is placed by message id, out of key order")]
+    public static partial void PartitionKeyFailed(ILogger logger, Exception exception, Guid messageId, Type messageType, string queue);
 }

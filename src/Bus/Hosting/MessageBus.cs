@@ -28,6 +28,7 @@ internal sealed class MessageBus : IMessageBus
         IDeadLetterStore deadLetters,
         TimeProvider time,
         IServiceProvider services,
+        IEnumerable<IBusObserver> observers,
         ILoggerFactory? loggerFactory = null)
     {
         _options = options.Value;
@@ -37,6 +38,7 @@ internal sealed class MessageBus : IMessageBus
         Delayed = new DelayedDeliveries(this, time, _options.ScheduledCapacity);
         Requests = new PendingRequests(_options.MaxPendingRequests);
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Bus");
+        Observers = Observers.Create(observers, Logger);
         _topology = new BusTopology(this, _options, transport, services);
     }
 
@@ -47,6 +49,9 @@ internal sealed class MessageBus : IMessageBus
     internal ILogger Logger { get; }
 
     internal IdleMonitor Idle { get; } = new();
+
+    /// <summary>The registered observers, or null when there are none.</summary>
+    internal Observers? Observers { get; }
 
     internal BusOptions Options => _options;
 
@@ -177,6 +182,7 @@ internal sealed class MessageBus : IMessageBus
             return;
         }
 
+        Observers?.Published(envelope);
         foreach (var queue in route)
         {
             queue.AcceptScheduled(envelope);
@@ -200,6 +206,7 @@ internal sealed class MessageBus : IMessageBus
             now);
         Log.DeadLettered(Logger, exception, envelope.MessageId, envelope.MessageType, queue, reason, description);
         await DeadLetters.AddAsync(deadLetter).ConfigureAwait(false);
+        Observers?.DeadLettered(deadLetter);
         Requests.Fault(deadLetter);
     }
 
@@ -302,6 +309,7 @@ internal sealed class MessageBus : IMessageBus
             }
         }
 
+        Observers?.Published(envelope);
         return default;
     }
 
@@ -349,6 +357,8 @@ internal sealed class MessageBus : IMessageBus
         {
             throw refusal;
         }
+
+        Observers?.Published(envelope);
     }
 
     private ValueTask Unroutable(Type messageType, string exchange, string routingKey, bool mandatory)

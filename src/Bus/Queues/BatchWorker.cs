@@ -19,8 +19,11 @@ internal sealed class BatchWorker : QueueWorker
     private readonly long _windowTicks;
     private readonly Queue<Envelope> _retryNow = new();
     private readonly BatchHandler _handler;
+    private readonly Type _messageType;
     private Envelope[] _batch;
     private int _count;
+    private Envelope[] _delivering = [];
+    private int _deliveringCount;
 
     public BatchWorker(BusQueue queue, QueueLane lane, BatchConsumerRegistration registration)
         : base(queue, lane)
@@ -28,6 +31,7 @@ internal sealed class BatchWorker : QueueWorker
         _maxSize = registration.Batch.MaxSize;
         _windowTicks = registration.Batch.Window.Ticks;
         _handler = registration.CreateBatchHandler(queue);
+        _messageType = registration.MessageType;
         _batch = new Envelope[_maxSize];
     }
 
@@ -41,10 +45,11 @@ internal sealed class BatchWorker : QueueWorker
             return false;
         }
 
-        // The batch does not change while it is in flight: it was filled before the in-flight mark was set.
-        for (var i = 0; i < _count; i++)
+        // Published before the in-flight mark; the worker never changes that array or count once it lost the race.
+        var batch = _delivering;
+        for (var i = 0; i < _deliveringCount; i++)
         {
-            into.Add(new UnprocessedMessage(Queue.Name, _batch[i], wasInFlight: true));
+            into.Add(new UnprocessedMessage(Queue.Name, batch[i], wasInFlight: true));
         }
 
         return true;
@@ -105,35 +110,45 @@ internal sealed class BatchWorker : QueueWorker
         return left > 0 ? TimeSpan.FromTicks(left) : null;
     }
 
-    /// <summary>Adds messages as they arrive until the batch is full, the window passes, or the queue closes.</summary>
+    /// <summary>
+    /// Adds messages as they arrive until the batch is full, the window passes, or the queue closes. Meanwhile the
+    /// messages held count as waiting for time, like delayed retries: an idle wait does not wait for the window.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CollectAsync(TimeSpan left)
     {
-        // Not disposed: the timer may fire while being disposed, and cancelling a disposed source would throw on the
-        // timer's thread. A source without a timer or links of its own holds nothing that needs releasing.
-        var window = new CancellationTokenSource();
-        var timer = Bus.Time.CreateTimer(static state => ((CancellationTokenSource)state!).Cancel(), window, left, Timeout.InfiniteTimeSpan);
+        // The timer releases the hold itself, before this worker resumes: whoever moved the clock then finds the batch
+        // pending at once, not idle for as long as the worker takes to wake up.
+        var hold = new WindowHold(this);
+        var timer = Bus.Time.CreateTimer(static state => ((WindowHold)state!).Pass(), hold, left, Timeout.InfiniteTimeSpan);
         try
         {
             // The clock may have moved on between measuring what was left and starting the timer, which then counts
             // from the later time: look again, now that a later move fires the timer.
             if (WindowLeft() is null)
             {
-                await window.CancelAsync().ConfigureAwait(false);
+                hold.Pass();
             }
 
-            while (_count < _maxSize && !Queue.IsAborted && await Lane.WaitToTakeAsync(window.Token).ConfigureAwait(false))
+            while (_count < _maxSize && !Queue.IsAborted)
             {
+                hold.Add(_count);
+                if (!await Lane.WaitToTakeAsync(hold.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 Fill();
             }
         }
-        catch (OperationCanceledException) when (window.IsCancellationRequested)
+        catch (OperationCanceledException) when (hold.Token.IsCancellationRequested)
         {
             // The window has passed: what arrived by now goes in this batch.
             Fill();
         }
         finally
         {
+            hold.Release();
             await timer.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -147,6 +162,9 @@ internal sealed class BatchWorker : QueueWorker
             return;
         }
 
+        _delivering = _batch;
+        _deliveringCount = _count;
+
         // A full fence, then a last look at the abort flag, as in a single delivery (see MessageWorker.Deliver).
         Interlocked.Exchange(ref _inFlight, InFlight);
         if (Queue.IsAborted)
@@ -154,9 +172,14 @@ internal sealed class BatchWorker : QueueWorker
             if (TryEndDelivery())
             {
                 Queue.ReturnUnprocessed(_batch.AsSpan(0, _count), wereInFlight: false);
+                Clear();
+            }
+            else
+            {
+                _batch = new Envelope[_maxSize];
+                _count = 0;
             }
 
-            Clear();
             return;
         }
 
@@ -185,7 +208,7 @@ internal sealed class BatchWorker : QueueWorker
             for (var i = 0; i < _count; i++)
             {
                 deduplication?.Complete(_batch[i].MessageId);
-                CountConsumed();
+                CountConsumed(_batch[i], _handler.ConsumerType);
             }
         }
         else if (failure is OperationCanceledException && Queue.ConsumerToken.IsCancellationRequested)
@@ -243,7 +266,10 @@ internal sealed class BatchWorker : QueueWorker
         }
     }
 
-    /// <summary>Dead-letters expired messages and skips duplicates, keeping the rest in order.</summary>
+    /// <summary>
+    /// Dead-letters messages of another type (as <see cref="DeadLetterReason.NoConsumer"/>) and expired ones, skips
+    /// duplicates, and keeps the rest in order.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SetAsideAsync()
     {
@@ -252,7 +278,12 @@ internal sealed class BatchWorker : QueueWorker
         for (var i = 0; i < _count; i++)
         {
             var envelope = _batch[i];
-            if (IsExpired(envelope))
+            if (envelope.MessageType != _messageType)
+            {
+                // Sent to this queue by name, or bound to it: a batch consumer takes one message type only.
+                await EndSafelyAsync(DeadLetterAsync(envelope, DeadLetterReason.NoConsumer, $"queue '{Queue.Name}' has no consumer for {envelope.MessageType}", null, envelope.DeliveryCount - 1), envelope).ConfigureAwait(false);
+            }
+            else if (IsExpired(envelope))
             {
                 await EndSafelyAsync(ExpireAsync(envelope), envelope).ConfigureAwait(false);
             }
@@ -312,9 +343,66 @@ internal sealed class BatchWorker : QueueWorker
         Queue.ReturnUnprocessed([envelope], wereInFlight: true);
     }
 
+    /// <summary>Empties the batch after a delivery this worker ended (not one the stop report took over).</summary>
     private void Clear()
     {
         Array.Clear(_batch, 0, _count);
         _count = 0;
+        _delivering = [];
+        _deliveringCount = 0;
+    }
+
+    /// <summary>
+    /// The messages of one batch held for its window, counted in the worker's window counters: added by the worker,
+    /// released once by whichever comes first, the window's timer or the worker. <see cref="_lock"/> makes the two
+    /// writers of the counters take turns.
+    /// </summary>
+    private sealed class WindowHold(BatchWorker worker)
+    {
+        private readonly Lock _lock = new();
+
+        // Not disposed: the timer may fire while being disposed, and cancelling a disposed source would throw on the
+        // timer's thread. A source without a timer or links of its own holds nothing that needs releasing.
+        private readonly CancellationTokenSource _passed = new();
+        private int _held;
+        private bool _released;
+
+        public CancellationToken Token => _passed.Token;
+
+        /// <summary>Counts the batch's messages not counted yet, and wakes idle waiters.</summary>
+        public void Add(int count)
+        {
+            lock (_lock)
+            {
+                if (_released || count <= _held)
+                {
+                    return;
+                }
+
+                Volatile.Write(ref worker._windowHeld, worker._windowHeld + (count - _held));
+                _held = count;
+            }
+
+            worker.Queue.NotifyIfIdle();
+        }
+
+        /// <summary>The window has passed: the messages are pending again, and the worker stops waiting.</summary>
+        public void Pass()
+        {
+            Release();
+            _passed.Cancel();
+        }
+
+        public void Release()
+        {
+            lock (_lock)
+            {
+                if (!_released)
+                {
+                    _released = true;
+                    Volatile.Write(ref worker._windowReleased, worker._windowReleased + _held);
+                }
+            }
+        }
     }
 }

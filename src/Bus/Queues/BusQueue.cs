@@ -377,7 +377,7 @@ internal sealed class BusQueue
         if (Bus.Idle.HasWaiters)
         {
             var counters = ReadCounters();
-            if (counters.Enqueued - counters.Finished - counters.WaitingForRetry == 0)
+            if (counters.Enqueued - counters.Finished - counters.WaitingForTime == 0)
             {
                 Bus.Idle.Signal();
             }
@@ -389,17 +389,22 @@ internal sealed class BusQueue
     {
         long finished = Volatile.Read(ref _dropped) + Volatile.Read(ref _withdrawn) + Volatile.Read(ref _endedByBus);
         long scheduled = 0;
+        long windowHeld = 0;
+        long windowReleased = 0;
         foreach (var worker in _workers)
         {
             finished += worker.Finished;
             scheduled += worker.RetriesScheduled;
+            // Held before released, as scheduled before requeued: a count read late errs towards pending.
+            windowHeld += worker.WindowHeld;
+            windowReleased += worker.WindowReleased;
         }
 
         var requeued = Volatile.Read(ref _requeued);
 
         // Read last: a message that finishes after the reads above still counts as pending, never as gone.
         var enqueued = Volatile.Read(ref _enqueued.Value);
-        return new QueueCounters(enqueued, finished, scheduled, requeued);
+        return new QueueCounters(enqueued, finished, scheduled, requeued, windowHeld, windowReleased);
     }
 
     public QueueStatistics GetStatistics()
@@ -455,7 +460,17 @@ internal sealed class BusQueue
         {
             if (key.MessageType == envelope.MessageType)
             {
-                return key.Hash(envelope.Message);
+                try
+                {
+                    return key.Hash(envelope.Message);
+                }
+                catch (Exception exception)
+                {
+                    // The message is on its way into the queue (or back from a retry or the schedule): losing it or
+                    // half-publishing it would be worse than placing it out of order, so it is placed by id, loudly.
+                    Log.PartitionKeyFailed(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, Name);
+                    break;
+                }
             }
         }
 
@@ -510,9 +525,12 @@ internal sealed class BusQueue
 
 /// <summary>
 /// A queue's monotonic counters at one moment. Pending = <see cref="Enqueued"/> - <see cref="Finished"/>; of those,
-/// <see cref="WaitingForRetry"/> wait outside the queue for a delayed retry.
+/// <see cref="WaitingForRetry"/> wait outside the queue for a delayed retry, and <see cref="WaitingForTime"/> wait for
+/// the clock: those plus messages held in batches until their window passes.
 /// </summary>
-internal readonly record struct QueueCounters(long Enqueued, long Finished, long RetriesScheduled, long Requeued)
+internal readonly record struct QueueCounters(long Enqueued, long Finished, long RetriesScheduled, long Requeued, long WindowHeld, long WindowReleased)
 {
     public long WaitingForRetry => RetriesScheduled - Requeued;
+
+    public long WaitingForTime => WaitingForRetry + WindowHeld - WindowReleased;
 }

@@ -270,7 +270,7 @@ internal sealed class MessageWorker : QueueWorker
         }
 
         _queue.Deduplication?.Complete(envelope.MessageId);
-        CountConsumed();
+        CountConsumed(envelope, handler.ConsumerType);
         return default;
     }
 

@@ -78,7 +78,8 @@ public sealed class QueueOptions
     public int MaxPriority { get; set; }
 
     /// <summary>
-    /// Gets whether the queue is partitioned by key (see <see cref="PartitionBy{TMessage, TKey}"/>).
+    /// Gets whether the queue has partition keys (see <see cref="PartitionBy{TMessage, TKey}"/>); with a
+    /// <see cref="Concurrency"/> of 1 it still has a single partition.
     /// </summary>
     public bool IsPartitioned => _partitionKeys.Count > 0;
 
@@ -94,7 +95,10 @@ public sealed class QueueOptions
     /// </summary>
     /// <typeparam name="TMessage">The message type the key belongs to.</typeparam>
     /// <typeparam name="TKey">The key type; keys are compared with its default equality.</typeparam>
-    /// <param name="keySelector">Picks the key of a message, for example its order id. It must be fast and must not throw.</param>
+    /// <param name="keySelector">
+    /// Picks the key of a message, for example its order id. It must be fast and should not throw: a message whose key
+    /// cannot be read is logged (event 32) and placed by message id, out of key order, rather than lost.
+    /// </param>
     /// <returns>These options, for chaining.</returns>
     public QueueOptions PartitionBy<TMessage, TKey>(Func<TMessage, TKey> keySelector)
     {

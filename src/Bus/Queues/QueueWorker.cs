@@ -35,6 +35,8 @@ internal abstract class QueueWorker
     private protected long _faulted;
     private protected long _retried;
     private protected long _expired;
+    private protected long _windowHeld;
+    private protected long _windowReleased;
 
     protected QueueWorker(BusQueue queue, QueueLane lane)
     {
@@ -57,6 +59,12 @@ internal abstract class QueueWorker
     public long Finished => Volatile.Read(ref _consumed) + Volatile.Read(ref _duplicates) + Volatile.Read(ref _deadLettered);
 
     public long RetriesScheduled => Volatile.Read(ref _retriesScheduled);
+
+    /// <summary>Messages that began waiting in a batch for its window to pass (see <see cref="BatchWorker"/>).</summary>
+    public long WindowHeld => Volatile.Read(ref _windowHeld);
+
+    /// <summary>Messages whose batch window has passed.</summary>
+    public long WindowReleased => Volatile.Read(ref _windowReleased);
 
     /// <summary>The correlation id of the message being consumed, for publishes that carry it over.</summary>
     public abstract Guid? CurrentCorrelationId { get; }
@@ -108,8 +116,9 @@ internal abstract class QueueWorker
         return DeadLetterAsync(envelope, DeadLetterReason.Expired, "its time to live ran out before delivery", null, envelope.DeliveryCount - 1);
     }
 
-    protected void CountConsumed()
+    protected void CountConsumed(in Envelope envelope, Type consumerType)
     {
+        Bus.Observers?.Consumed(envelope, Queue.Name, consumerType);
         Volatile.Write(ref _consumed, _consumed + 1);
         Queue.NotifyIfIdle();
     }
@@ -123,6 +132,7 @@ internal abstract class QueueWorker
     protected async ValueTask<Envelope?> FailedAsync(IRetryPolicy policy, Envelope envelope, Exception exception, string? rejection, bool timedOut)
     {
         Volatile.Write(ref _faulted, _faulted + 1);
+        Bus.Observers?.Faulted(envelope, Queue.Name, exception);
         if (rejection is not null || exception is MessageRejectedException)
         {
             await DeadLetterAsync(envelope, DeadLetterReason.Rejected, rejection ?? exception.Message, exception, envelope.DeliveryCount).ConfigureAwait(false);
@@ -158,12 +168,14 @@ internal abstract class QueueWorker
         var next = NextAttempt(envelope);
         if (decision.Delay == TimeSpan.Zero)
         {
+            Bus.Observers?.Retrying(next, Queue.Name, decision.Delay);
             return next;
         }
 
         switch (Bus.Delayed.TrySchedule(Queue, next, decision.Delay))
         {
             case ScheduleResult.Scheduled:
+                Bus.Observers?.Retrying(next, Queue.Name, decision.Delay);
                 Volatile.Write(ref _retriesScheduled, _retriesScheduled + 1);
                 Queue.NotifyIfIdle();
                 break;

@@ -264,7 +264,7 @@ internal sealed class BusTopology : IBusTopology
         for (var i = 0; i < queues.Length; i++)
         {
             var counters = queues[i].ReadCounters();
-            var pending = counters.Enqueued - counters.Finished - (includeWaiting ? 0 : counters.WaitingForRetry);
+            var pending = counters.Enqueued - counters.Finished - (includeWaiting ? 0 : counters.WaitingForTime);
             if (pending != 0)
             {
                 return false;

@@ -180,8 +180,8 @@ internal sealed class TopologyPlan
             _readers.Add(queue, readers = []);
         }
 
-        readers.Add(consumerType);
-        if (readers.Count > 1 && (isBatch || readers.Any(ConsumerTypes.IsBatchConsumer)))
+        // Reported once, when the second reader arrives.
+        if (readers.Add(consumerType) && readers.Count == 2 && readers.Any(ConsumerTypes.IsBatchConsumer))
         {
             Errors.Add($"Queue '{queue}' is read by a batch consumer and by another consumer ({string.Join(", ", readers)}); a batch consumer needs a queue of its own.");
         }

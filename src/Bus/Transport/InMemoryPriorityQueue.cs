@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
-
 namespace Bus;
 
 /// <summary>
@@ -9,15 +6,15 @@ namespace Bus;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <see cref="_lock"/> guards the levels, the count and the completed flag. Only the doorbells are called while it is
-/// held (they wake waiters asynchronously and never call back); dropped messages are reported after it is released.
+/// <see cref="_lock"/> guards the levels, the count, the completed flag and the waiters. Dropped messages are reported
+/// after it is released.
 /// </para>
 /// <para>
-/// Waiting uses two doorbells: channels of one item that drop further rings. A waiter empties the doorbell, then looks
-/// at the count, then waits for a ring. The count changes before the ring, so a change made after the waiter looked is
-/// rung after it emptied the doorbell, and the waiter wakes. Rings come only on the transitions a waiter waits for
-/// (empty to one, full to one free); when a second consumer empties the doorbell first, that consumer finds the
-/// message and drains the storage before it waits again, so no message is left behind.
+/// Waiting: a consumer that finds the queue empty (or a publisher that finds it full) takes, under the lock, the
+/// completion source of everyone waiting for that, and every change that could end the wait completes it, also under
+/// the lock. Looking and registering are one step, so no change can fall between them, and all waiters wake together
+/// and look again, so no waiter can take another's wake-up. Continuations run asynchronously, never under the lock.
+/// A wait allocates its completion source when it has to wait; a queue that is never empty or full allocates nothing.
 /// </para>
 /// </remarks>
 internal sealed class InMemoryPriorityQueue : ITransportQueue
@@ -27,8 +24,8 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
     private readonly int _capacity;
     private readonly QueueFullMode _fullMode;
     private readonly Action<Envelope> _onDropped;
-    private readonly Channel<bool> _messageBell = CreateDoorbell();
-    private readonly Channel<bool> _roomBell = CreateDoorbell();
+    private TaskCompletionSource<bool>? _messageWaiters;
+    private TaskCompletionSource<bool>? _roomWaiters;
     private int _count;
     private int _highest = -1;
     private bool _completed;
@@ -92,7 +89,7 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
 
     public ValueTask<bool> WaitToEnqueueAsync(CancellationToken cancellationToken)
     {
-        _roomBell.Reader.TryRead(out _);
+        Task<bool> waiting;
         lock (_lock)
         {
             if (_completed)
@@ -104,9 +101,11 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
             {
                 return new(true);
             }
+
+            waiting = (_roomWaiters ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
-        return _roomBell.Reader.WaitToReadAsync(cancellationToken);
+        return new(cancellationToken.CanBeCanceled ? waiting.WaitAsync(cancellationToken) : waiting);
     }
 
     public bool TryDequeue(out Envelope envelope)
@@ -120,10 +119,8 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
             }
 
             envelope = _levels[_highest].PopFront();
-            if (_count-- == _capacity)
-            {
-                _roomBell.Writer.TryWrite(true);
-            }
+            _count--;
+            Wake(ref _roomWaiters, true);
 
             while (_highest >= 0 && _levels[_highest].Count == 0)
             {
@@ -136,14 +133,23 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
 
     public ValueTask<bool> WaitToDequeueAsync(CancellationToken cancellationToken)
     {
-        _messageBell.Reader.TryRead(out _);
-        if (Count > 0)
+        Task<bool> waiting;
+        lock (_lock)
         {
-            return new(true);
+            if (_count > 0)
+            {
+                return new(true);
+            }
+
+            if (_completed)
+            {
+                return new(false);
+            }
+
+            waiting = (_messageWaiters ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
-        var rung = _messageBell.Reader.WaitToReadAsync(cancellationToken);
-        return rung.IsCompletedSuccessfully ? new(rung.Result || Count > 0) : WaitForMessageAsync(rung);
+        return new(cancellationToken.CanBeCanceled ? waiting.WaitAsync(cancellationToken) : waiting);
     }
 
     public void Complete()
@@ -151,28 +157,28 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
         lock (_lock)
         {
             _completed = true;
-        }
 
-        _messageBell.Writer.TryComplete();
-        _roomBell.Writer.TryComplete();
+            // Consumers look again and find what is left, or the end; publishers learn the queue takes no more.
+            Wake(ref _messageWaiters, true);
+            Wake(ref _roomWaiters, false);
+        }
     }
 
-    private static Channel<bool> CreateDoorbell() =>
-        Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    private static void Wake(ref TaskCompletionSource<bool>? waiters, bool result)
+    {
+        if (waiters is { } waiting)
         {
-            FullMode = BoundedChannelFullMode.DropWrite,
-            AllowSynchronousContinuations = false,
-        });
+            waiters = null;
+            waiting.TrySetResult(result);
+        }
+    }
 
     private void Add(in Envelope envelope, int level)
     {
         _levels[level].PushBack(envelope);
         _count++;
         _highest = Math.Max(_highest, level);
-        if (_count == 1)
-        {
-            _messageBell.Writer.TryWrite(true);
-        }
+        Wake(ref _messageWaiters, true);
     }
 
     private int LowestLevel()
@@ -185,9 +191,4 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
 
         return level;
     }
-
-    // The doorbell completes with false once the queue is completed; messages may still be waiting then.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitForMessageAsync(ValueTask<bool> rung) =>
-        await rung.ConfigureAwait(false) || Count > 0;
 }

@@ -64,6 +64,22 @@ public sealed class BatchConsumerTests
     }
 
     [Fact]
+    public async Task Waiting_for_idle_does_not_wait_for_a_batch_window()
+    {
+        await using var bus = await StartAsync<RecordingBatchConsumer>(maxSize: 10, window: TimeSpan.FromMinutes(1));
+
+        await PublishJobsAsync(bus, 3);
+        await bus.IdleAsync();
+
+        bus.Get<BatchLog>().Batches.Should().BeEmpty();
+        bus.Bus.GetStatistics().GetQueue("jobs").Pending.Should().Be(3, "the batch holds them until its window passes");
+        bus.Time.Advance(TimeSpan.FromMinutes(1));
+        await bus.Get<BatchLog>().WhenBatchesAsync(1);
+        await bus.IdleAsync();
+        bus.Bus.GetStatistics().GetQueue("jobs").Consumed.Should().Be(3);
+    }
+
+    [Fact]
     public async Task A_zero_window_delivers_what_is_in_the_queue_without_waiting()
     {
         await using var bus = await StartAsync<RecordingBatchConsumer>(maxSize: 10, window: TimeSpan.Zero);
@@ -161,6 +177,49 @@ public sealed class BatchConsumerTests
 
         report.Unprocessed.Select(u => ((Job)u.Envelope.Message).Id).Order().Should().Equal(0, 1, 2);
         report.Unprocessed.Should().OnlyContain(u => u.WasInFlight);
+    }
+
+    [Fact]
+    public async Task A_message_of_another_type_sent_to_the_queue_is_dead_lettered_and_the_batch_goes_on()
+    {
+        await using var bus = await StartAsync<RecordingBatchConsumer>(maxSize: 3, window: TimeSpan.FromHours(1));
+
+        await bus.Publisher.SendAsync("jobs", new Job(0));
+        await bus.Publisher.SendAsync("jobs", new OrderPlaced(7));
+        await bus.Publisher.SendAsync("jobs", new Job(1));
+        await bus.IdleAsync();
+        bus.Time.Advance(TimeSpan.FromHours(1));
+        await bus.Get<BatchLog>().WhenBatchesAsync(1);
+        await bus.IdleAsync();
+
+        (await bus.Get<IDeadLetterStore>().QueryAsync(new DeadLetterQuery())).Should().ContainSingle()
+            .Which.Reason.Should().Be(DeadLetterReason.NoConsumer);
+        bus.Get<BatchLog>().Batches.SelectMany(b => b).Should().Equal(0, 1);
+    }
+
+    [Fact]
+    public async Task Every_message_of_a_batch_in_flight_when_the_stop_gives_up_is_reported_once()
+    {
+        // The race between the stop report taking the batch over and its consumer failing on the cancelled token.
+        const int size = 500;
+        for (var round = 0; round < 20; round++)
+        {
+            var bus = await StartAsync<CancelLateBatchConsumer>(
+                maxSize: size,
+                window: TimeSpan.FromHours(1),
+                c => c.QueueOptions.Capacity = size,
+                b => b.Configure(o => o.StopTimeout = TimeSpan.FromSeconds(5)));
+            await using var _ = bus;
+            await PublishJobsAsync(bus, size);
+            await bus.Get<Gate>().WhenArrivedAsync(1);
+
+            var stopping = bus.Bus.StopAsync();
+            bus.Time.Advance(TimeSpan.FromSeconds(5));
+            bus.Time.Advance(TimeSpan.FromSeconds(5));
+            var report = await stopping.WaitAsync(TestBus.Timeout);
+
+            report.Unprocessed.Select(u => ((Job)u.Envelope.Message).Id).Order().Should().Equal(Enumerable.Range(0, size), $"round {round}");
+        }
     }
 
     [Fact]
@@ -297,6 +356,22 @@ public sealed class BatchConsumerTests
         {
             await gate.PassAsync(cancellationToken);
             log.Record(batch);
+        }
+    }
+
+    public sealed class CancelLateBatchConsumer(Gate gate) : IBatchConsumer<Job>
+    {
+        public async ValueTask ConsumeAsync(Batch<Job> batch, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await gate.PassAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await Task.Yield();
+                throw;
+            }
         }
     }
 

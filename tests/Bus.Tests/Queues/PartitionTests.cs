@@ -139,6 +139,20 @@ public sealed class PartitionTests
     }
 
     [Fact]
+    public async Task A_key_selector_that_throws_places_the_message_by_id_and_loses_nothing()
+    {
+        await using var bus = await TestBus.StartAsync(b => b
+            .AddQueue("orders", q => q.PartitionBy<KeyedJob, int>(j => j.Key >= 0 ? j.Key : throw new InvalidOperationException("no key")).Concurrency = 2)
+            .AddConsumer<RecordingConsumer<KeyedJob>>(c => c.Queue = "orders"));
+
+        await bus.Publisher.SendAsync("orders", new KeyedJob(-1, 0));
+        await bus.IdleAsync();
+
+        bus.Recorder.Messages<KeyedJob>().Should().Equal(new KeyedJob(-1, 0));
+        bus.Logs.Entries.Should().ContainSingle(e => e.EventId == 32 && e.Message.Contains("orders"));
+    }
+
+    [Fact]
     public void A_message_type_given_two_keys_is_refused()
     {
         var create = () => TestBus.Create(b => b
