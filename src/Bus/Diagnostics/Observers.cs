@@ -9,77 +9,32 @@ internal sealed class Observers(IBusObserver[] observers, ILogger logger)
     public static Observers? Create(IEnumerable<IBusObserver> observers, ILogger logger) =>
         observers.ToArray() is { Length: > 0 } all ? new Observers(all, logger) : null;
 
-    public void Published(in Envelope envelope)
-    {
-        foreach (var observer in observers)
-        {
-            try
-            {
-                observer.OnPublished(envelope);
-            }
-            catch (Exception exception)
-            {
-                Log.ObserverFailed(logger, exception, observer.GetType(), nameof(IBusObserver.OnPublished));
-            }
-        }
-    }
+    public void Published(in Envelope envelope) =>
+        Each(envelope, static (observer, e) => observer.OnPublished(e), nameof(IBusObserver.OnPublished));
 
-    public void Consumed(in Envelope envelope, string queue, Type consumerType)
-    {
-        foreach (var observer in observers)
-        {
-            try
-            {
-                observer.OnConsumed(envelope, queue, consumerType);
-            }
-            catch (Exception exception)
-            {
-                Log.ObserverFailed(logger, exception, observer.GetType(), nameof(IBusObserver.OnConsumed));
-            }
-        }
-    }
+    public void Consumed(in Envelope envelope, string queue, Type consumerType) =>
+        Each((envelope, queue, consumerType), static (observer, e) => observer.OnConsumed(e.envelope, e.queue, e.consumerType), nameof(IBusObserver.OnConsumed));
 
-    public void Faulted(in Envelope envelope, string queue, Exception failure)
-    {
-        foreach (var observer in observers)
-        {
-            try
-            {
-                observer.OnFaulted(envelope, queue, failure);
-            }
-            catch (Exception exception)
-            {
-                Log.ObserverFailed(logger, exception, observer.GetType(), nameof(IBusObserver.OnFaulted));
-            }
-        }
-    }
+    public void Faulted(in Envelope envelope, string queue, Exception failure) =>
+        Each((envelope, queue, failure), static (observer, e) => observer.OnFaulted(e.envelope, e.queue, e.failure), nameof(IBusObserver.OnFaulted));
 
-    public void Retrying(in Envelope envelope, string queue, TimeSpan delay)
-    {
-        foreach (var observer in observers)
-        {
-            try
-            {
-                observer.OnRetrying(envelope, queue, delay);
-            }
-            catch (Exception exception)
-            {
-                Log.ObserverFailed(logger, exception, observer.GetType(), nameof(IBusObserver.OnRetrying));
-            }
-        }
-    }
+    public void Retrying(in Envelope envelope, string queue, TimeSpan delay) =>
+        Each((envelope, queue, delay), static (observer, e) => observer.OnRetrying(e.envelope, e.queue, e.delay), nameof(IBusObserver.OnRetrying));
 
-    public void DeadLettered(DeadLetter deadLetter)
+    public void DeadLettered(DeadLetter deadLetter) =>
+        Each(deadLetter, static (observer, d) => observer.OnDeadLettered(d), nameof(IBusObserver.OnDeadLettered));
+
+    private void Each<TEvent>(TEvent happened, Action<IBusObserver, TEvent> notify, string method)
     {
         foreach (var observer in observers)
         {
             try
             {
-                observer.OnDeadLettered(deadLetter);
+                notify(observer, happened);
             }
             catch (Exception exception)
             {
-                Log.ObserverFailed(logger, exception, observer.GetType(), nameof(IBusObserver.OnDeadLettered));
+                Log.ObserverFailed(logger, exception, observer.GetType(), method);
             }
         }
     }
