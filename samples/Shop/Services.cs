@@ -14,10 +14,22 @@ public sealed class Journal(TextWriter output)
             output.WriteLine($"  [{service,-9}] {text}");
         }
     }
+
+    public void Line(string text = "")
+    {
+        lock (_lock)
+        {
+            output.WriteLine(text);
+        }
+    }
 }
 
-/// <summary>Charges each order and announces the outcome on the "shop.payments" topic exchange.</summary>
-public sealed class PaymentService(Journal journal) : IConsumer<OrderPlaced>
+/// <summary>
+/// Charges each order and announces the outcome on the "shop.payments" topic exchange. A declined card is a business
+/// outcome (<see cref="PaymentFailed"/>); a gateway that does not answer is a failure: the exception goes to the bus,
+/// whose retry policy tries again with backoff and dead-letters the order when the retries run out.
+/// </summary>
+public sealed class PaymentService(PaymentGateway gateway, Journal journal) : IConsumer<OrderPlaced>
 {
     public const decimal CardLimit = 500m;
 
@@ -31,7 +43,18 @@ public sealed class PaymentService(Journal journal) : IConsumer<OrderPlaced>
             return;
         }
 
-        journal.Write("payment", $"order {order.OrderId}: charged {order.Total:0.00} EUR to {order.Customer}");
+        try
+        {
+            gateway.Charge(order);
+        }
+        catch (PaymentGatewayException exception)
+        {
+            journal.Write("payment", $"order {order.OrderId}: attempt {context.DeliveryCount} failed: {exception.Message}");
+            throw;
+        }
+
+        var retried = context.DeliveryCount > 1 ? $" (attempt {context.DeliveryCount})" : "";
+        journal.Write("payment", $"order {order.OrderId}: charged {order.Total:0.00} EUR to {order.Customer}{retried}");
         await context.PublishAsync(new PaymentCompleted(order.OrderId, order.Total), "payment.completed", cancellationToken);
     }
 }
