@@ -57,7 +57,10 @@ public sealed class BusTestHarness : IBusObserver, IAsyncDisposable
     /// <summary>Gets the dead-letter store.</summary>
     public IDeadLetterStore DeadLetterStore => _services.GetRequiredService<IDeadLetterStore>();
 
-    /// <summary>Gets every event recorded, oldest first.</summary>
+    /// <summary>
+    /// Gets every event recorded, oldest first. A message's publish is recorded once every queue accepted it, so its
+    /// consumer's events, on another thread, may come first.
+    /// </summary>
     public IReadOnlyList<BusEvent> Events
     {
         get

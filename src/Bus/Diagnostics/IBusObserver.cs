@@ -11,7 +11,10 @@ namespace Bus;
 /// </remarks>
 public interface IBusObserver
 {
-    /// <summary>A message was published or sent, and every queue it was routed to accepted it.</summary>
+    /// <summary>
+    /// A message was published or sent, and every queue it was routed to accepted it. A consumer on another thread may
+    /// already be working on it, so this can come after that consumer's events for the message.
+    /// </summary>
     /// <param name="envelope">The message; <see cref="Envelope.Exchange"/> is empty for a send to a queue.</param>
     void OnPublished(in Envelope envelope)
     {
