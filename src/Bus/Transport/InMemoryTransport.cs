@@ -2,7 +2,11 @@ using System.Threading.Channels;
 
 namespace Bus;
 
-/// <summary>The default transport: every queue is a bounded <see cref="Channel{T}"/> in this process.</summary>
+/// <summary>
+/// The default transport: every queue lives in this process, in an <see cref="InMemoryRingQueue"/> when it refuses
+/// messages when full, an <see cref="InMemoryPriorityQueue"/> when it has priorities, and otherwise a bounded
+/// <see cref="Channel{T}"/>.
+/// </summary>
 internal sealed class InMemoryTransport : IMessageTransport
 {
     public ITransportQueue CreateQueue(string name, QueueOptions options, Action<Envelope> onDropped)
@@ -10,6 +14,13 @@ internal sealed class InMemoryTransport : IMessageTransport
         if (options.MaxPriority > 0)
         {
             return new InMemoryPriorityQueue(options, onDropped);
+        }
+
+        // Refusing modes never drop, so the lock-free ring serves them; it allocates its slots up front, so only up
+        // to a size.
+        if (options.FullMode is QueueFullMode.Wait or QueueFullMode.Reject && options.Capacity <= InMemoryRingQueue.MaxCapacity)
+        {
+            return new InMemoryRingQueue(options.Capacity);
         }
 
         var channelOptions = new BoundedChannelOptions(options.Capacity)
