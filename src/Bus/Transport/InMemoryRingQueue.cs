@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 
 namespace Bus;
 
@@ -15,29 +15,30 @@ namespace Bus;
 /// Positions: <see cref="Ends.Head"/> and <see cref="Ends.Tail"/> each hold a slot index in their low bits and a lap
 /// count above them (<see cref="_oneLap"/> is one lap), so the ring has exactly as many slots as the capacity and no
 /// position needs a division. Every slot has a sequence number saying which position may use it next: a publisher
-/// may fill slot <c>i</c> at tail position <c>p</c> when its sequence is <c>p</c>, and sets it to <c>p + 1</c> once
-/// the message is written; a consumer may empty it at head position <c>p</c> when the sequence is <c>p + 1</c>, and
-/// sets it to <c>p + one lap</c>, which is the position of the same slot one lap later. A position is claimed by a
-/// compare-and-swap on the head or tail, the only contended write per message; nothing is locked and nothing is
-/// allocated. A consumer that finds the next slot claimed but not yet written spins until it is (the publisher is
-/// between two instructions), as <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/> does.
+/// may fill the slot at tail position <c>p</c> when its sequence is <c>p</c>, and sets it to <c>p + 1</c> once the
+/// message is written; a consumer may empty it at head position <c>p</c> when the sequence is <c>p + 1</c>, and sets
+/// it to <c>p + one lap</c>, the position of the same slot one lap later. A position is claimed by a compare-and-swap
+/// on the head or tail, the only contended write per message; nothing is locked and nothing is allocated. A consumer
+/// that finds the next slot claimed but not yet written spins until it is (its publisher is between two
+/// instructions), as <see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/> does.
 /// </para>
 /// <para>
 /// Completion sets <see cref="_markBit"/> in the tail, between the index and the lap bits. A publisher claims a
-/// position only by swapping the unmarked tail it read, so every message accepted was claimed before completion and
-/// is seen by a consumer that looks after it; none slips in after the last look.
+/// position only by swapping the unmarked tail it read, so every message accepted was claimed before the completion
+/// and is found by a consumer that looks after it (waiting, if need be, for its publisher to finish writing it).
 /// </para>
 /// <para>
-/// Waiting costs nothing per message until someone waits: after each enqueue a publisher reads
-/// <see cref="Flags.ConsumerWaiting"/>, after each dequeue a consumer reads <see cref="Flags.PublisherWaiting"/>, and only when
-/// a flag is set is a doorbell rung (a channel of one item that drops further rings; waking runs on the thread pool,
-/// never inline on the ringer's thread). No wake-up is lost: a waiter empties its doorbell, sets its flag with a full
-/// fence, then looks at the head and tail, then waits for a ring. The other side swaps the head or tail (also a full
-/// fence) and then reads the flag. Of two threads that each write and then read with a fence in between, at least
-/// one sees the other's write: either the waiter sees the new message (or free room) and does not wait, or the other
-/// side sees the flag, clears it and rings, after the waiter emptied its doorbell. A ring wakes every waiter. A second
-/// waiter that empties the doorbell first sets the flag again and looks before it waits, so it finds the message (or
-/// room) itself, and the flag stays set for the waiter that slept on.
+/// Waiting costs nothing per message until someone waits: after each enqueue a publisher reads the consumers'
+/// <see cref="Waiters.Waiting"/> flag, after each dequeue a consumer reads the publishers', and only when it is set
+/// does it take the waiters' lock and wake them. No wake-up is lost: a waiter adds itself to the list and sets the flag
+/// (an interlocked write, a full fence) under the lock, then looks at the head and tail, then waits. The other side
+/// swaps the head or tail (also a full fence), then reads the flag. Of two threads that each write and then read with
+/// a full fence in between, at least one sees the other's write: either the waiter sees the new message (or free
+/// room) and withdraws, or the other side reads the flag as set, or as cleared by a later wake that took the waiter
+/// with it, and the waiter is woken. A wake completes every waiter in the list, each its own, so no waiter can take
+/// another's wake-up; continuations run on the thread pool, never inline on the waking thread. One waiter per side is
+/// reused, so a queue with one consumer allocates nothing to wait; a wait with a cancellable token, or a second wait
+/// at the same time, allocates its waiter.
 /// </para>
 /// </remarks>
 internal sealed class InMemoryRingQueue : ITransportQueue
@@ -50,10 +51,9 @@ internal sealed class InMemoryRingQueue : ITransportQueue
     private readonly long _markBit;
     private readonly long _oneLap;
     private readonly int _lapShift;
-    private readonly Channel<bool> _messageBell = CreateDoorbell();
-    private readonly Channel<bool> _roomBell = CreateDoorbell();
+    private readonly Waiters _messageWaiters = new();
+    private readonly Waiters _roomWaiters = new();
     private Ends _ends;
-    private Flags _flags;
 
     public InMemoryRingQueue(int capacity)
     {
@@ -105,9 +105,9 @@ internal sealed class InMemoryRingQueue : ITransportQueue
                     Volatile.Write(ref slot.Sequence, tail + 1);
 
                     // After the swap, a full fence: see the class remarks.
-                    if (Volatile.Read(ref _flags.ConsumerWaiting) != 0)
+                    if (Volatile.Read(ref _messageWaiters.Waiting) != 0)
                     {
-                        Ring(ref _flags.ConsumerWaiting, _messageBell);
+                        _messageWaiters.WakeAll(true);
                     }
 
                     return true;
@@ -120,8 +120,8 @@ internal sealed class InMemoryRingQueue : ITransportQueue
 
             if (sequence + _oneLap == tail + 1)
             {
-                // The slot still holds the message of one lap ago: full, unless a consumer has claimed it and is
-                // emptying it right now.
+                // The slot still holds the message of one lap ago: full, unless a consumer has claimed that message
+                // and is taking it out right now.
                 Interlocked.MemoryBarrier();
                 if (Volatile.Read(ref _ends.Head) + _oneLap == tail)
                 {
@@ -146,16 +146,18 @@ internal sealed class InMemoryRingQueue : ITransportQueue
             return new(room);
         }
 
-        _roomBell.Reader.TryRead(out _);
-        Interlocked.Exchange(ref _flags.PublisherWaiting, 1);
-        if (TryLookForRoom(out room))
+        var waiter = _roomWaiters.Add(cancellationToken);
+        if (waiter is null)
         {
-            return new(room);
+            return new(false);
         }
 
-        // The doorbell is completed (false) once the queue is; a ring left in it then reads as true, and the next
-        // look finds the completion.
-        return _roomBell.Reader.WaitToReadAsync(cancellationToken);
+        if (TryLookForRoom(out room))
+        {
+            _roomWaiters.Withdraw(waiter, room);
+        }
+
+        return waiter.AsValueTask();
     }
 
     public bool TryDequeue(out Envelope envelope)
@@ -180,9 +182,9 @@ internal sealed class InMemoryRingQueue : ITransportQueue
                     Volatile.Write(ref slot.Sequence, head + _oneLap);
 
                     // After the swap, a full fence: see the class remarks.
-                    if (Volatile.Read(ref _flags.PublisherWaiting) != 0)
+                    if (Volatile.Read(ref _roomWaiters.Waiting) != 0)
                     {
-                        Ring(ref _flags.PublisherWaiting, _roomBell);
+                        _roomWaiters.WakeAll(true);
                     }
 
                     return true;
@@ -221,38 +223,27 @@ internal sealed class InMemoryRingQueue : ITransportQueue
             return new(found);
         }
 
-        _messageBell.Reader.TryRead(out _);
-        Interlocked.Exchange(ref _flags.ConsumerWaiting, 1);
-        if (TryLookForMessage(out found))
+        var waiter = _messageWaiters.Add(cancellationToken);
+        if (waiter is null)
         {
-            return new(found);
+            return new(HasMessage());
         }
 
-        var rung = _messageBell.Reader.WaitToReadAsync(cancellationToken);
-        return rung.IsCompletedSuccessfully ? new(rung.Result || HasMessage()) : WaitForMessageAsync(rung);
+        if (TryLookForMessage(out found))
+        {
+            _messageWaiters.Withdraw(waiter, found);
+        }
+
+        return waiter.AsValueTask();
     }
 
     public void Complete()
     {
         Interlocked.Or(ref _ends.Tail, _markBit);
-        _messageBell.Writer.TryComplete();
-        _roomBell.Writer.TryComplete();
-    }
 
-    private static Channel<bool> CreateDoorbell() =>
-        Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
-        {
-            FullMode = BoundedChannelFullMode.DropWrite,
-            AllowSynchronousContinuations = false,
-        });
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Ring(ref int waiting, Channel<bool> bell)
-    {
-        if (Interlocked.Exchange(ref waiting, 0) != 0)
-        {
-            bell.Writer.TryWrite(true);
-        }
+        // No message can be added now: consumers learn whether any is left, publishers that there is no room to wait for.
+        _messageWaiters.Complete(HasMessage());
+        _roomWaiters.Complete(false);
     }
 
     /// <summary>The position after <paramref name="position"/>, whose slot index is <paramref name="index"/>.</summary>
@@ -268,8 +259,8 @@ internal sealed class InMemoryRingQueue : ITransportQueue
     private bool HasMessage() => (Volatile.Read(ref _ends.Tail) & ~_markBit) != Volatile.Read(ref _ends.Head);
 
     /// <summary>
-    /// True, with whether to go on, when a consumer need not wait: there is a message (true) or the queue is completed
-    /// and empty (false). The tail is read before the head: once the tail is marked it no longer moves.
+    /// True, with what to answer, when a consumer need not wait: there is a message (true), or the queue is completed
+    /// and empty (false). The tail is read first: once it is marked it no longer moves.
     /// </summary>
     private bool TryLookForMessage(out bool found)
     {
@@ -284,7 +275,10 @@ internal sealed class InMemoryRingQueue : ITransportQueue
         return (tail & _markBit) != 0;
     }
 
-    /// <summary>True, with whether to go on, when a publisher need not wait: there is room, or the queue is completed.</summary>
+    /// <summary>
+    /// True, with what to answer, when a publisher need not wait: there is room (true), or the queue is completed
+    /// (false).
+    /// </summary>
     private bool TryLookForRoom(out bool room)
     {
         var tail = Volatile.Read(ref _ends.Tail);
@@ -294,15 +288,10 @@ internal sealed class InMemoryRingQueue : ITransportQueue
             return true;
         }
 
-        // A stale tail can only make the count look smaller: at worst a publisher wakes for nothing and looks again.
+        // The tail is read first, so the count can only look smaller than it is: at worst a publisher looks again.
         room = Distance(Volatile.Read(ref _ends.Head), tail) < _capacity;
         return room;
     }
-
-    // The doorbell completes with false once the queue is completed; messages may still be waiting then.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitForMessageAsync(ValueTask<bool> rung) =>
-        await rung.ConfigureAwait(false) || HasMessage();
 
     private struct Slot
     {
@@ -321,14 +310,181 @@ internal sealed class InMemoryRingQueue : ITransportQueue
         public long Tail;
     }
 
-    /// <summary>The waiting flags, read after every enqueue and dequeue and rarely written, away from the ends.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 256)]
-    private struct Flags
+    /// <summary>
+    /// The consumers (or the publishers) waiting, woken all at once. The lock is taken only to wait and to wake;
+    /// <see cref="Waiting"/> tells the other side, without it, whether there may be anyone to wake.
+    /// </summary>
+    private sealed class Waiters
     {
-        [FieldOffset(128)]
-        public int ConsumerWaiting;
+        /// <summary>1 while the list may hold a waiter; read after every enqueue (or dequeue).</summary>
+        public int Waiting;
 
-        [FieldOffset(132)]
-        public int PublisherWaiting;
+        private readonly Lock _lock = new();
+        private readonly Waiter _reusable;
+        private Waiter? _first;
+        private bool? _completedWith;
+        private int _reusableTaken;
+
+        public Waiters() => _reusable = new Waiter(this, reusable: true);
+
+        /// <summary>Adds a waiter, or returns null when the queue is completed.</summary>
+        public Waiter? Add(CancellationToken cancellationToken)
+        {
+            var waiter = !cancellationToken.CanBeCanceled && Interlocked.Exchange(ref _reusableTaken, 1) == 0
+                ? _reusable
+                : new Waiter(this, reusable: false);
+            lock (_lock)
+            {
+                if (_completedWith is not null)
+                {
+                    Release(waiter);
+                    return null;
+                }
+
+                waiter.Next = _first;
+                _first = waiter;
+                Interlocked.Exchange(ref Waiting, 1);
+            }
+
+            if (cancellationToken.CanBeCanceled)
+            {
+                // Registered after it is listed: a token cancelled by now runs the callback here, which withdraws it.
+                waiter.Registration = cancellationToken.UnsafeRegister(
+                    static (state, token) =>
+                    {
+                        var cancelled = (Waiter)state!;
+                        cancelled.Owner.Remove(cancelled);
+                        cancelled.TryComplete(false, token);
+                    },
+                    waiter);
+            }
+
+            return waiter;
+        }
+
+        /// <summary>Takes a waiter that need not wait out of the list and completes it.</summary>
+        public void Withdraw(Waiter waiter, bool result)
+        {
+            Remove(waiter);
+            waiter.TryComplete(result, default);
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public void WakeAll(bool result)
+        {
+            // Completed under the lock, which only queues their continuations: a waiter completed outside it could be
+            // reused and listed again while this loop still held it.
+            lock (_lock)
+            {
+                var waiter = _first;
+                _first = null;
+                Waiting = 0;
+                while (waiter is not null)
+                {
+                    var next = waiter.Next;
+                    waiter.Next = null;
+                    waiter.TryComplete(result, default);
+                    waiter = next;
+                }
+            }
+        }
+
+        public void Complete(bool result)
+        {
+            lock (_lock)
+            {
+                _completedWith = result;
+            }
+
+            WakeAll(result);
+        }
+
+        public void Release(Waiter waiter)
+        {
+            if (waiter.IsReusable)
+            {
+                Volatile.Write(ref _reusableTaken, 0);
+            }
+        }
+
+        private void Remove(Waiter waiter)
+        {
+            lock (_lock)
+            {
+                ref var link = ref _first;
+                while (link is not null)
+                {
+                    if (link == waiter)
+                    {
+                        link = waiter.Next;
+                        waiter.Next = null;
+                        break;
+                    }
+
+                    link = ref link.Next;
+                }
+
+                if (_first is null)
+                {
+                    Waiting = 0;
+                }
+            }
+        }
+    }
+
+    /// <summary>One wait, completed once: by a wake, a withdrawal, the completion or a cancellation.</summary>
+    private sealed class Waiter(Waiters owner, bool reusable) : IValueTaskSource<bool>
+    {
+        public Waiter? Next;
+        public CancellationTokenRegistration Registration;
+        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+        private int _completed;
+
+        public Waiters Owner => owner;
+
+        public bool IsReusable => reusable;
+
+        public ValueTask<bool> AsValueTask() => new(this, _core.Version);
+
+        public void TryComplete(bool result, CancellationToken cancelled)
+        {
+            if (Interlocked.Exchange(ref _completed, 1) != 0)
+            {
+                return;
+            }
+
+            if (cancelled.IsCancellationRequested)
+            {
+                _core.SetException(new OperationCanceledException(cancelled));
+            }
+            else
+            {
+                _core.SetResult(result);
+            }
+        }
+
+        public bool GetResult(short token)
+        {
+            try
+            {
+                return _core.GetResult(token);
+            }
+            finally
+            {
+                // Unregister, not Dispose: this may run inside the cancellation callback's continuation.
+                Registration.Unregister();
+                if (reusable)
+                {
+                    _core.Reset();
+                    _completed = 0;
+                    owner.Release(this);
+                }
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 }

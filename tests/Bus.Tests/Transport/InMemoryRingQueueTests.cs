@@ -208,6 +208,32 @@ public sealed class InMemoryRingQueueTests
     }
 
     [Fact]
+    public async Task A_cancelled_wait_leaves_the_other_waiters_waiting()
+    {
+        var queue = new InMemoryRingQueue(4);
+        using var cancel = new CancellationTokenSource();
+        var cancelled = queue.WaitToDequeueAsync(cancel.Token).AsTask();
+        var waiting = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
+
+        // Windows that pass on an idle queue, as a batch consumer's do, one after another.
+        for (var i = 0; i < 100; i++)
+        {
+            using var window = new CancellationTokenSource();
+            var windowed = queue.WaitToDequeueAsync(window.Token).AsTask();
+            await window.CancelAsync();
+            await windowed.Invoking(w => w.WaitAsync(Timeout)).Should().ThrowAsync<OperationCanceledException>();
+        }
+
+        await cancel.CancelAsync();
+        await cancelled.Invoking(c => c.WaitAsync(Timeout)).Should().ThrowAsync<OperationCanceledException>();
+        waiting.IsCompleted.Should().BeFalse();
+
+        queue.TryEnqueue(Message(1));
+
+        (await waiting.WaitAsync(Timeout)).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task A_completed_queue_still_hands_out_what_it_holds_then_reports_the_end()
     {
         var queue = new InMemoryRingQueue(4);
@@ -292,6 +318,16 @@ public sealed class InMemoryRingQueueTests
     }
 
     [Fact]
+    public async Task Concurrent_producers_and_consumers_waiting_with_tokens_lose_and_repeat_nothing()
+    {
+        using var never = new CancellationTokenSource();
+        for (var run = 0; run < 3; run++)
+        {
+            await RunStressAsync(capacity: 2 + run, producers: 2, consumers: 3, perProducer: 20_000, never.Token);
+        }
+    }
+
+    [Fact]
     public async Task A_single_consumer_sees_each_producers_messages_in_order()
     {
         var queue = new InMemoryRingQueue(7);
@@ -346,11 +382,14 @@ public sealed class InMemoryRingQueueTests
         }
     }
 
-    private static async Task RunStressAsync(int capacity, int producers, int consumers, int perProducer)
+    private static async Task RunStressAsync(
+        int capacity, int producers, int consumers, int perProducer, CancellationToken token = default)
     {
         var queue = new InMemoryRingQueue(capacity);
-        var producing = Enumerable.Range(0, producers).Select(p => Task.Run(() => ProduceAsync(queue, p, perProducer))).ToArray();
-        var consuming = Enumerable.Range(0, consumers).Select(_ => Task.Run(() => ConsumeAsync(queue))).ToArray();
+        var producing = Enumerable.Range(0, producers).Select(p => Task.Run(() => ProduceAsync(queue, p, perProducer, token))).ToArray();
+
+        // With a token, one consumer waits without it, so that both kinds of waiter meet.
+        var consuming = Enumerable.Range(0, consumers).Select(c => Task.Run(() => ConsumeAsync(queue, c == 0 ? default : token))).ToArray();
 
         await Task.WhenAll(producing).WaitAsync(TimeSpan.FromSeconds(60));
         queue.Complete();
@@ -360,22 +399,22 @@ public sealed class InMemoryRingQueueTests
         queue.Count.Should().Be(0);
     }
 
-    private static async Task ProduceAsync(InMemoryRingQueue queue, int producer, int count)
+    private static async Task ProduceAsync(InMemoryRingQueue queue, int producer, int count, CancellationToken token = default)
     {
         for (var i = 0; i < count; i++)
         {
             var message = Message((producer * count) + i);
             while (!queue.TryEnqueue(message))
             {
-                (await queue.WaitToEnqueueAsync(CancellationToken.None).AsTask().WaitAsync(Timeout)).Should().BeTrue();
+                (await queue.WaitToEnqueueAsync(token).AsTask().WaitAsync(Timeout)).Should().BeTrue();
             }
         }
     }
 
-    private static async Task<List<int>> ConsumeAsync(InMemoryRingQueue queue)
+    private static async Task<List<int>> ConsumeAsync(InMemoryRingQueue queue, CancellationToken token = default)
     {
         var taken = new List<int>();
-        while (await queue.WaitToDequeueAsync(CancellationToken.None).AsTask().WaitAsync(Timeout))
+        while (await queue.WaitToDequeueAsync(token).AsTask().WaitAsync(Timeout))
         {
             while (queue.TryDequeue(out var envelope))
             {
