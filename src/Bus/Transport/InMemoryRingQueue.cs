@@ -465,6 +465,13 @@ internal sealed class InMemoryRingQueue : ITransportQueue
 
         public bool GetResult(short token)
         {
+            // A misuse (a stale token, or a result asked for before the wait ended) throws here and leaves the waiter as
+            // it is: resetting a waiter that is still listed would hand it to a second wait while the first can wake it.
+            if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending)
+            {
+                throw new InvalidOperationException("The wait's result was asked for twice, or before the wait ended.");
+            }
+
             try
             {
                 return _core.GetResult(token);

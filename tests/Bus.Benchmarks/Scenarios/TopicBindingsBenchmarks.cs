@@ -45,7 +45,7 @@ public class TopicBindingsBenchmarks
         var bus = _services.GetRequiredService<IMessageBus>();
         await bus.StartAsync();
         _publisher = bus;
-        await Publish(Sizes.PeerMessages);
+        await JitWarmup.RunAsync(() => Publish(Sizes.PeerMessages));
     }
 
     [GlobalCleanup]
