@@ -35,8 +35,10 @@ namespace Bus;
 /// swaps the head or tail (also a full fence), then reads the flag. Of two threads that each write and then read with
 /// a full fence in between, at least one sees the other's write: either the waiter sees the new message (or free
 /// room) and withdraws, or the other side reads the flag as set, or as cleared by a later wake that took the waiter
-/// with it, and the waiter is woken. A wake completes every waiter in the list, each its own, so no waiter can take
-/// another's wake-up; continuations run on the thread pool, never inline on the waking thread. One waiter per side is
+/// with it, and a waiter is woken. Publishers are woken all at once, each its own waiter, so no publisher can take
+/// another's wake-up. Consumers are woken one per message; that is enough because a woken consumer takes messages until
+/// there are none before it waits again, so the message it was woken for is taken, by it or by a consumer already
+/// awake. Continuations run on the thread pool, never inline on the waking thread. One waiter per side is
 /// reused, so a queue with one consumer allocates nothing to wait; a wait with a cancellable token, or a second wait
 /// at the same time, allocates its waiter.
 /// </para>
@@ -104,10 +106,11 @@ internal sealed class InMemoryRingQueue : ITransportQueue
                     slot.Envelope = envelope;
                     Volatile.Write(ref slot.Sequence, tail + 1);
 
-                    // After the swap, a full fence: see the class remarks.
+                    // After the swap, a full fence: see the class remarks. One message wants one consumer: waking them
+                    // all would send every idle consumer through the thread pool to find it gone.
                     if (Volatile.Read(ref _messageWaiters.Waiting) != 0)
                     {
-                        _messageWaiters.WakeAll(true);
+                        _messageWaiters.WakeOne();
                     }
 
                     return true;
@@ -311,7 +314,8 @@ internal sealed class InMemoryRingQueue : ITransportQueue
     }
 
     /// <summary>
-    /// The consumers (or the publishers) waiting, woken all at once. The lock is taken only to wait and to wake;
+    /// The consumers (or the publishers) waiting: consumers are woken one per message, publishers all at once when room
+    /// appears (so that one held up writes a run), and everyone at completion. The lock is taken only to wait and to wake;
     /// <see cref="Waiting"/> tells the other side, without it, whether there may be anyone to wake.
     /// </summary>
     private sealed class Waiters
@@ -389,6 +393,34 @@ internal sealed class InMemoryRingQueue : ITransportQueue
             }
         }
 
+        /// <summary>
+        /// Wakes one waiter, for one new message. Others stay listed, so <see cref="Waiting"/> stays set and the next
+        /// message wakes the next one. The woken consumer takes messages until there are none before it waits again, so
+        /// a message that another consumer took first leaves nothing behind. A waiter already completed by its
+        /// cancellation cannot take the wake-up: the next one gets it.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public void WakeOne()
+        {
+            lock (_lock)
+            {
+                while (_first is { } waiter)
+                {
+                    _first = waiter.Next;
+                    waiter.Next = null;
+                    if (waiter.TryComplete(true, default))
+                    {
+                        break;
+                    }
+                }
+
+                if (_first is null)
+                {
+                    Waiting = 0;
+                }
+            }
+        }
+
         public void Complete(bool result)
         {
             lock (_lock)
@@ -446,11 +478,12 @@ internal sealed class InMemoryRingQueue : ITransportQueue
 
         public ValueTask<bool> AsValueTask() => new(this, _core.Version);
 
-        public void TryComplete(bool result, CancellationToken cancelled)
+        /// <summary>Completes the wait unless something else did first; false then.</summary>
+        public bool TryComplete(bool result, CancellationToken cancelled)
         {
             if (Interlocked.Exchange(ref _completed, 1) != 0)
             {
-                return;
+                return false;
             }
 
             if (cancelled.IsCancellationRequested)
@@ -461,6 +494,8 @@ internal sealed class InMemoryRingQueue : ITransportQueue
             {
                 _core.SetResult(result);
             }
+
+            return true;
         }
 
         public bool GetResult(short token)

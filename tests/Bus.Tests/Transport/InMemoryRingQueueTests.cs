@@ -105,18 +105,35 @@ public sealed class InMemoryRingQueueTests
     }
 
     [Fact]
-    public async Task Every_waiting_consumer_wakes_when_a_message_arrives()
+    public async Task Each_message_wakes_one_waiting_consumer()
     {
         var queue = new InMemoryRingQueue(4);
         var first = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
         var second = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
-        first.IsCompleted.Should().BeFalse();
-        second.IsCompleted.Should().BeFalse();
+
+        queue.TryEnqueue(Message(1)).Should().BeTrue();
+        var woken = await Task.WhenAny(first, second).WaitAsync(Timeout);
+        (await woken).Should().BeTrue();
+        var other = woken == first ? second : first;
+        other.IsCompleted.Should().BeFalse("one message needs one consumer; the other sleeps on");
+
+        queue.TryEnqueue(Message(2)).Should().BeTrue();
+        (await other.WaitAsync(Timeout)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_waiter_cancelled_before_the_message_does_not_take_its_wake_up()
+    {
+        var queue = new InMemoryRingQueue(4);
+        using var cancellation = new CancellationTokenSource();
+        var waiting = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
+        var cancelled = queue.WaitToDequeueAsync(cancellation.Token).AsTask();
+        await cancellation.CancelAsync();
 
         queue.TryEnqueue(Message(1)).Should().BeTrue();
 
-        (await first.WaitAsync(Timeout)).Should().BeTrue();
-        (await second.WaitAsync(Timeout)).Should().BeTrue();
+        (await waiting.WaitAsync(Timeout)).Should().BeTrue();
+        await cancelled.Invoking(t => t.WaitAsync(Timeout)).Should().ThrowAsync<OperationCanceledException>();
     }
 
     [Fact]
