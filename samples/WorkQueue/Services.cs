@@ -33,22 +33,13 @@ public sealed class RenderCost(TimeSpan perMegapixel)
 public sealed record WorkerShare(int Number, IReadOnlyList<int> Images);
 
 /// <summary>
-/// Counts who did what. Bus does not give a consumer a worker id, so the tally needs a truthful stand-in:
-/// <list type="bullet">
-/// <item>Not the thread: after an await a consumer continues on whatever pool thread is free, so one worker shows up under
-/// many thread ids, and two workers under one.</item>
-/// <item>Not the consumer instance: a singleton is shared by all workers, and a scoped consumer is new for every message.</item>
-/// <item>The <see cref="ConsumeContext"/> object: each of the queue's competing consumers keeps one context and reuses it
-/// for every message it takes (README, "Messages and envelopes": the context is reused so consuming allocates nothing).
-/// So the identity of the context a message arrives with tells which of the queue's consumers took it.</item>
-/// </list>
-/// If Bus ever handed out a new context per message, the tally would show more workers than the queue's concurrency,
-/// and the sample (and its test) would fail rather than print a wrong story.
+/// Counts who did what: <see cref="ConsumeContext.ConsumerIndex"/> says which of the queue's competing consumers took a
+/// task (not the thread, which changes after every await, nor the consumer instance, which one singleton shares).
 /// </summary>
 public sealed class WorkerTally
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<ConsumeContext, List<int>> _byWorker = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<int, List<int>> _byWorker = [];
     private readonly List<List<int>> _inOrderOfFirstTask = [];
     private readonly Dictionary<int, int> _timesRendered = [];
     private int _busy;
@@ -66,7 +57,7 @@ public sealed class WorkerTally
         }
     }
 
-    public void Finished(ConsumeContext worker, int imageId)
+    public void Finished(int worker, int imageId)
     {
         Interlocked.Decrement(ref _busy);
         lock (_lock)
@@ -108,6 +99,6 @@ public sealed class ThumbnailWorker(RenderCost cost, WorkerTally tally) : IConsu
     {
         tally.Started();
         await cost.RenderAsync(context.Message, cancellationToken);
-        tally.Finished(context, context.Message.ImageId);
+        tally.Finished(context.ConsumerIndex, context.Message.ImageId);
     }
 }

@@ -45,6 +45,12 @@ public abstract class ConsumeContext
     /// <summary>Gets the name of the queue the message came from.</summary>
     public string Queue => _worker.Queue.Name;
 
+    /// <summary>
+    /// Gets which of the queue's competing consumers took the message, from 0 to <see cref="QueueOptions.Concurrency"/> - 1:
+    /// for logs and tallies. In a partitioned queue it is also the partition.
+    /// </summary>
+    public int ConsumerIndex => _worker.Index;
+
     /// <summary>Publishes a message with this message's correlation id.</summary>
     /// <typeparam name="TMessage">The message type.</typeparam>
     /// <param name="message">The message.</param>

@@ -25,8 +25,8 @@ internal sealed class BatchWorker : QueueWorker
     private Envelope[] _delivering = [];
     private int _deliveringCount;
 
-    public BatchWorker(BusQueue queue, QueueLane lane, BatchConsumerRegistration registration)
-        : base(queue, lane)
+    public BatchWorker(BusQueue queue, QueueLane lane, int index, BatchConsumerRegistration registration)
+        : base(queue, lane, index)
     {
         _maxSize = registration.Batch.MaxSize;
         _windowTicks = registration.Batch.Window.Ticks;

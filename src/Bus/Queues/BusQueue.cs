@@ -247,7 +247,7 @@ internal sealed class BusQueue
             for (var i = 0; i < workers.Length; i++)
             {
                 var lane = _lanes[i % _lanes.Length];
-                workers[i] = BatchRegistration is { } batch ? new BatchWorker(this, lane, batch) : new MessageWorker(this, lane);
+                workers[i] = BatchRegistration is { } batch ? new BatchWorker(this, lane, i, batch) : new MessageWorker(this, lane, i);
             }
 
             _workers = workers;

@@ -29,8 +29,8 @@ internal sealed class MessageWorker : QueueWorker
     private Envelope _retryNow;
     private bool _hasRetryNow;
 
-    public MessageWorker(BusQueue queue, QueueLane lane)
-        : base(queue, lane)
+    public MessageWorker(BusQueue queue, QueueLane lane, int index)
+        : base(queue, lane, index)
     {
         _queue = queue;
         _lane = lane;

@@ -38,10 +38,11 @@ internal abstract class QueueWorker
     private protected long _windowHeld;
     private protected long _windowReleased;
 
-    protected QueueWorker(BusQueue queue, QueueLane lane)
+    protected QueueWorker(BusQueue queue, QueueLane lane, int index)
     {
         Queue = queue;
         Lane = lane;
+        Index = index;
     }
 
     /// <summary>The worker whose consumer the calling code runs in, or null outside consumers.</summary>
@@ -50,6 +51,9 @@ internal abstract class QueueWorker
     public BusQueue Queue { get; }
 
     public QueueLane Lane { get; }
+
+    /// <summary>Which of the queue's competing consumers this is, from 0 to <see cref="QueueOptions.Concurrency"/> - 1.</summary>
+    public int Index { get; }
 
     public MessageBus Bus => Queue.Bus;
 

@@ -64,6 +64,25 @@ public sealed class ConcurrencyTests
     }
 
     [Fact]
+    public async Task Each_message_names_the_competing_consumer_that_took_it()
+    {
+        await using var bus = await TestBus.StartAsync(
+            b => b.AddQueue("work", q => q.Concurrency = 3).AddConsumer<GatedConsumer<Job>>(c => c.Queue = "work"),
+            s => s.AddSingleton<Gate>());
+
+        for (var i = 0; i < 3; i++)
+        {
+            await bus.Publisher.SendAsync("work", new Job(i));
+        }
+
+        await bus.Get<Gate>().WhenArrivedAsync(3);
+        bus.Get<Gate>().Open();
+        await bus.IdleAsync();
+
+        bus.Recorder.All.Select(r => r.ConsumerIndex).Order().Should().Equal(0, 1, 2);
+    }
+
+    [Fact]
     public async Task One_consumer_at_a_time_keeps_publish_order()
     {
         await using var bus = await TestBus.StartAsync(b => b.AddConsumer<RecordingConsumer<Job>>(c => c.QueueOptions.Capacity = 8));

@@ -13,7 +13,7 @@ public sealed class Recorder
 
     public void Record<T>(ConsumeContext<T> context, string consumer)
     {
-        _received.Enqueue(new Received(consumer, context.Queue, context.Message!, context.Envelope));
+        _received.Enqueue(new Received(consumer, context.Queue, context.Message!, context.Envelope, context.ConsumerIndex));
         lock (_lock)
         {
             foreach (var waiter in _waiters.FindAll(w => w.Count <= _received.Count))
@@ -48,4 +48,4 @@ public sealed class Recorder
     public IReadOnlyList<Received> In(string queue) => [.. _received.Where(r => r.Queue == queue)];
 }
 
-public sealed record Received(string Consumer, string Queue, object Message, Envelope Envelope);
+public sealed record Received(string Consumer, string Queue, object Message, Envelope Envelope, int ConsumerIndex);
