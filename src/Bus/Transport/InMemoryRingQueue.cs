@@ -36,9 +36,11 @@ namespace Bus;
 /// a full fence in between, at least one sees the other's write: either the waiter sees the new message (or free
 /// room) and withdraws, or the other side reads the flag as set, or as cleared by a later wake that took the waiter
 /// with it, and a waiter is woken. Publishers are woken all at once, each its own waiter, so no publisher can take
-/// another's wake-up. Consumers are woken one per message; that is enough because a woken consumer takes messages until
-/// there are none before it waits again, so the message it was woken for is taken, by it or by a consumer already
-/// awake. Continuations run on the thread pool, never inline on the waking thread. One waiter per side is
+/// another's wake-up. Consumers are woken one per message, and none while a consumer woken earlier has yet to run; that
+/// is enough because a woken consumer takes messages until there are none before it waits again, so the message it was
+/// woken for is taken, by it or by a consumer already awake. (The woken consumer clears <see cref="Waiters.WakePending"/>
+/// with a full fence before it looks, and the publisher reads it after its swap: one of them sees the other.) A
+/// consumer that takes a message and finds more wakes the next, so a burst is shared out. Continuations run on the thread pool, never inline on the waking thread. One waiter per side is
 /// reused, so a queue with one consumer allocates nothing to wait; a wait with a cancellable token, or a second wait
 /// at the same time, allocates its waiter.
 /// </para>
@@ -106,9 +108,10 @@ internal sealed class InMemoryRingQueue : ITransportQueue
                     slot.Envelope = envelope;
                     Volatile.Write(ref slot.Sequence, tail + 1);
 
-                    // After the swap, a full fence: see the class remarks. One message wants one consumer: waking them
-                    // all would send every idle consumer through the thread pool to find it gone.
-                    if (Volatile.Read(ref _messageWaiters.Waiting) != 0)
+                    // After the swap, a full fence: see the class remarks. One message wants one consumer, and a
+                    // consumer already woken but not yet running will take it too: waking more would send idle
+                    // consumers through the thread pool to find the message gone.
+                    if (Volatile.Read(ref _messageWaiters.Waiting) != 0 && Volatile.Read(ref _messageWaiters.WakePending) == 0)
                     {
                         _messageWaiters.WakeOne();
                     }
@@ -188,6 +191,13 @@ internal sealed class InMemoryRingQueue : ITransportQueue
                     if (Volatile.Read(ref _roomWaiters.Waiting) != 0)
                     {
                         _roomWaiters.WakeAll(true);
+                    }
+
+                    // More messages than this consumer is taking, and others asleep with none on its way: wake the
+                    // next, so that a burst is shared out rather than left to whoever woke first.
+                    if (Volatile.Read(ref _messageWaiters.Waiting) != 0 && Volatile.Read(ref _messageWaiters.WakePending) == 0 && HasMessage())
+                    {
+                        _messageWaiters.WakeOne();
                     }
 
                     return true;
@@ -323,6 +333,13 @@ internal sealed class InMemoryRingQueue : ITransportQueue
         /// <summary>1 while the list may hold a waiter; read after every enqueue (or dequeue).</summary>
         public int Waiting;
 
+        /// <summary>
+        /// 1 from <see cref="WakeOne"/> waking a consumer until that consumer runs again (its <see cref="Waiter.GetResult"/>
+        /// clears it, with a full fence, before it takes messages): meanwhile a new message needs no other wake-up,
+        /// because the woken consumer takes every message there is before it waits again.
+        /// </summary>
+        public int WakePending;
+
         private readonly Lock _lock = new();
         private readonly Waiter _reusable;
         private Waiter? _first;
@@ -408,10 +425,18 @@ internal sealed class InMemoryRingQueue : ITransportQueue
                 {
                     _first = waiter.Next;
                     waiter.Next = null;
+
+                    // Marked before it completes: its continuation may run at once, and must find the mark to clear.
+                    waiter.WokenToTake = true;
+                    Interlocked.Exchange(ref WakePending, 1);
                     if (waiter.TryComplete(true, default))
                     {
                         break;
                     }
+
+                    // Cancelled first: it was not woken by this, and its own clearing may have run already.
+                    waiter.WokenToTake = false;
+                    Interlocked.Exchange(ref WakePending, 0);
                 }
 
                 if (_first is null)
@@ -469,6 +494,9 @@ internal sealed class InMemoryRingQueue : ITransportQueue
     {
         public Waiter? Next;
         public CancellationTokenRegistration Registration;
+
+        /// <summary>Woken by <see cref="Waiters.WakeOne"/>: its owner's <see cref="Waiters.WakePending"/> is cleared when it runs.</summary>
+        public volatile bool WokenToTake;
         private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
         private int _completed;
 
@@ -505,6 +533,12 @@ internal sealed class InMemoryRingQueue : ITransportQueue
             if (token != _core.Version || _core.GetStatus(token) == ValueTaskSourceStatus.Pending)
             {
                 throw new InvalidOperationException("The wait's result was asked for twice, or before the wait ended.");
+            }
+
+            if (WokenToTake)
+            {
+                WokenToTake = false;
+                Interlocked.Exchange(ref owner.WakePending, 0);
             }
 
             try
