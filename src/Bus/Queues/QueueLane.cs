@@ -42,16 +42,11 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
 
     public bool TryTake(out Envelope envelope)
     {
-        if (_overflowCount != 0)
+        if (_overflowCount != 0 && TryTakeParked(out envelope))
         {
-            lock (_lock)
-            {
-                if (_overflow.TryDequeue(out envelope))
-                {
-                    _overflowCount = _overflow.Count;
-                    return true;
-                }
-            }
+            // A consumer woken for messages in the ring took a parked one instead: wake another for those.
+            (storage as InMemoryRingQueue)?.ShareOut();
+            return true;
         }
 
         return storage.TryDequeue(out envelope);
@@ -73,6 +68,20 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
         }
 
         storage.Complete();
+    }
+
+    private bool TryTakeParked(out Envelope envelope)
+    {
+        lock (_lock)
+        {
+            if (_overflow.TryDequeue(out envelope))
+            {
+                _overflowCount = _overflow.Count;
+                return true;
+            }
+
+            return false;
+        }
     }
 
     /// <summary>Takes everything parked and stored, once the workers have stopped.</summary>

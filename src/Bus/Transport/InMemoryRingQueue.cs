@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -40,7 +41,8 @@ namespace Bus;
 /// is enough because a woken consumer takes messages until there are none before it waits again, so the message it was
 /// woken for is taken, by it or by a consumer already awake. (The woken consumer clears <see cref="Waiters.WakePending"/>
 /// with a full fence before it looks, and the publisher reads it after its swap: one of them sees the other.) A
-/// consumer that takes a message and finds more wakes the next, so a burst is shared out. Continuations run on the thread pool, never inline on the waking thread. One waiter per side is
+/// consumer that takes a message and finds more wakes the next, so a burst is shared out. This relies on every woken
+/// wait being awaited (its result read): the bus's workers always do, and the queue is internal to the bus. Continuations run on the thread pool, never inline on the waking thread. One waiter per side is
 /// reused, so a queue with one consumer allocates nothing to wait; a wait with a cancellable token, or a second wait
 /// at the same time, allocates its waiter.
 /// </para>
@@ -193,13 +195,7 @@ internal sealed class InMemoryRingQueue : ITransportQueue
                         _roomWaiters.WakeAll(true);
                     }
 
-                    // More messages than this consumer is taking, and others asleep with none on its way: wake the
-                    // next, so that a burst is shared out rather than left to whoever woke first.
-                    if (Volatile.Read(ref _messageWaiters.Waiting) != 0 && Volatile.Read(ref _messageWaiters.WakePending) == 0 && HasMessage())
-                    {
-                        _messageWaiters.WakeOne();
-                    }
-
+                    ShareOut();
                     return true;
                 }
 
@@ -221,6 +217,19 @@ internal sealed class InMemoryRingQueue : ITransportQueue
 
             spinner.SpinOnce(sleep1Threshold: -1);
             head = Volatile.Read(ref _ends.Head);
+        }
+    }
+
+    /// <summary>
+    /// Wakes the next sleeping consumer when messages wait and no woken one is on its way: called by a consumer that has
+    /// just taken a message (here, or from elsewhere such as a queue's overflow), so that a burst is shared out rather
+    /// than left to whoever woke first.
+    /// </summary>
+    public void ShareOut()
+    {
+        if (Volatile.Read(ref _messageWaiters.Waiting) != 0 && Volatile.Read(ref _messageWaiters.WakePending) == 0 && HasMessage())
+        {
+            _messageWaiters.WakeOne();
         }
     }
 
@@ -421,22 +430,18 @@ internal sealed class InMemoryRingQueue : ITransportQueue
         {
             lock (_lock)
             {
-                while (_first is { } waiter)
+                if (_first is { } waiter)
                 {
                     _first = waiter.Next;
                     waiter.Next = null;
 
-                    // Marked before it completes: its continuation may run at once, and must find the mark to clear.
+                    // Marked before it completes: its continuation may run at once, and must find the mark to clear. A
+                    // listed waiter is not complete: cancelling and withdrawing take it off the list, under this lock,
+                    // before they complete it.
                     waiter.WokenToTake = true;
                     Interlocked.Exchange(ref WakePending, 1);
-                    if (waiter.TryComplete(true, default))
-                    {
-                        break;
-                    }
-
-                    // Cancelled first: it was not woken by this, and its own clearing may have run already.
-                    waiter.WokenToTake = false;
-                    Interlocked.Exchange(ref WakePending, 0);
+                    var woken = waiter.TryComplete(true, default);
+                    Debug.Assert(woken, "A listed waiter was already complete.");
                 }
 
                 if (_first is null)

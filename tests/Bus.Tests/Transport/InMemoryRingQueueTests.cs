@@ -122,6 +122,40 @@ public sealed class InMemoryRingQueueTests
     }
 
     [Fact]
+    public async Task No_second_consumer_is_woken_while_a_woken_one_has_yet_to_run_and_sharing_out_wakes_the_next()
+    {
+        var queue = new InMemoryRingQueue(4);
+        var first = queue.WaitToDequeueAsync(CancellationToken.None);
+        var second = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
+
+        // The first message wakes the newest waiter; the second message finds it on its way and wakes no one.
+        queue.TryEnqueue(Message(1)).Should().BeTrue();
+        queue.TryEnqueue(Message(2)).Should().BeTrue();
+        first.IsCompleted.Should().BeFalse("the newest waiter is woken first");
+        (await second.WaitAsync(Timeout)).Should().BeTrue();
+        first.IsCompleted.Should().BeFalse("a woken consumer takes every message there is");
+
+        // The woken consumer took a message from somewhere else and left these: sharing out wakes the next.
+        queue.ShareOut();
+        (await first.AsTask().WaitAsync(Timeout)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_consumer_that_takes_a_message_and_finds_more_wakes_the_next()
+    {
+        var queue = new InMemoryRingQueue(4);
+        var first = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
+        var second = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
+        queue.TryEnqueue(Message(1)).Should().BeTrue();
+        queue.TryEnqueue(Message(2)).Should().BeTrue();
+        (await second.WaitAsync(Timeout)).Should().BeTrue();
+
+        queue.TryDequeue(out _).Should().BeTrue();
+
+        (await first.WaitAsync(Timeout)).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task A_waiter_cancelled_before_the_message_does_not_take_its_wake_up()
     {
         var queue = new InMemoryRingQueue(4);
