@@ -16,8 +16,6 @@ namespace Bus;
 /// </remarks>
 internal sealed class MessageWorker : QueueWorker
 {
-    private readonly BusQueue _queue;
-    private readonly QueueLane _lane;
     private readonly Envelope[]? _prefetched;
     private int _prefetchedNext;
     private int _prefetchedCount;
@@ -32,8 +30,6 @@ internal sealed class MessageWorker : QueueWorker
     public MessageWorker(BusQueue queue, QueueLane lane, int index)
         : base(queue, lane, index)
     {
-        _queue = queue;
-        _lane = lane;
         if (queue.Options.PrefetchCount > 1)
         {
             _prefetched = new Envelope[queue.Options.PrefetchCount];
@@ -56,7 +52,7 @@ internal sealed class MessageWorker : QueueWorker
             return false;
         }
 
-        into.Add(new UnprocessedMessage(_queue.Name, current.Context.Envelope, wasInFlight: true));
+        into.Add(new UnprocessedMessage(Queue.Name, current.Context.Envelope, wasInFlight: true));
         return true;
     }
 
@@ -64,7 +60,7 @@ internal sealed class MessageWorker : QueueWorker
     {
         try
         {
-            while (!_queue.IsAborted)
+            while (!Queue.IsAborted)
             {
                 if (DeliverAvailable())
                 {
@@ -81,7 +77,7 @@ internal sealed class MessageWorker : QueueWorker
                     continue;
                 }
 
-                if (!await _lane.WaitToTakeAsync().ConfigureAwait(false) && !HasPrefetched && !_lane.HasParked)
+                if (!await Lane.WaitToTakeAsync().ConfigureAwait(false) && !HasPrefetched && !Lane.HasParked)
                 {
                     return;
                 }
@@ -92,7 +88,7 @@ internal sealed class MessageWorker : QueueWorker
             if (_hasRetryNow)
             {
                 _hasRetryNow = false;
-                _queue.ReturnUnprocessed([_retryNow], wereInFlight: false);
+                Queue.ReturnUnprocessed([_retryNow], wereInFlight: false);
             }
 
             ReturnPrefetched();
@@ -107,7 +103,7 @@ internal sealed class MessageWorker : QueueWorker
     /// </summary>
     private bool DeliverAvailable()
     {
-        while (!_queue.IsAborted && TryNext(out var envelope))
+        while (!Queue.IsAborted && TryNext(out var envelope))
         {
             try
             {
@@ -150,10 +146,10 @@ internal sealed class MessageWorker : QueueWorker
     /// </summary>
     private void OnInternalError(in Envelope envelope, Exception exception)
     {
-        Log.DeliveryBroke(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, _queue.Name);
+        Log.DeliveryBroke(Bus.Logger, exception, envelope.MessageId, envelope.MessageType, Queue.Name);
         if (TryEndDelivery() || Volatile.Read(ref _inFlight) == Idle)
         {
-            _queue.ReturnUnprocessed([envelope], wereInFlight: true);
+            Queue.ReturnUnprocessed([envelope], wereInFlight: true);
         }
     }
 
@@ -168,14 +164,14 @@ internal sealed class MessageWorker : QueueWorker
         var handler = GetHandler(envelope.MessageType);
         if (handler is null)
         {
-            return DeadLetterAsync(envelope, DeadLetterReason.NoConsumer, $"queue '{_queue.Name}' has no consumer for {envelope.MessageType}", null, envelope.DeliveryCount - 1);
+            return DeadLetterAsync(envelope, DeadLetterReason.NoConsumer, $"queue '{Queue.Name}' has no consumer for {envelope.MessageType}", null, envelope.DeliveryCount - 1);
         }
 
-        if (_queue.Deduplication is { } window && !window.TryBegin(envelope.MessageId))
+        if (Queue.Deduplication is { } window && !window.TryBegin(envelope.MessageId))
         {
-            Log.DuplicateSkipped(Bus.Logger, envelope.MessageId, envelope.MessageType, _queue.Name);
+            Log.DuplicateSkipped(Bus.Logger, envelope.MessageId, envelope.MessageType, Queue.Name);
             Volatile.Write(ref _duplicates, _duplicates + 1);
-            _queue.NotifyIfIdle();
+            Queue.NotifyIfIdle();
             return default;
         }
 
@@ -187,22 +183,22 @@ internal sealed class MessageWorker : QueueWorker
         // A full fence, then a last look at the abort flag: a stop that found this worker idle waits for it to finish,
         // so it must not start a consumer that might never return; a stop that comes later takes the message over.
         Interlocked.Exchange(ref _inFlight, InFlight);
-        if (_queue.IsAborted)
+        if (Queue.IsAborted)
         {
             if (TryEndDelivery())
             {
-                _queue.ReturnUnprocessed([envelope], wereInFlight: false);
+                Queue.ReturnUnprocessed([envelope], wereInFlight: false);
             }
 
             return default;
         }
 
         // The deadline is set before the consumer starts, so it runs from the start of the delivery.
-        var deadline = _queue.Options.ConsumerTimeout is { } timeout ? new Deadline(Bus.Time, timeout) : null;
+        var deadline = Queue.Options.ConsumerTimeout is { } timeout ? new Deadline(Bus.Time, timeout) : null;
         ValueTask consumed;
         try
         {
-            consumed = handler.HandleAsync(envelope, _timeoutCancellation?.Token ?? _queue.ConsumerToken);
+            consumed = handler.HandleAsync(envelope, _timeoutCancellation?.Token ?? Queue.ConsumerToken);
         }
         catch (Exception exception)
         {
@@ -265,11 +261,11 @@ internal sealed class MessageWorker : QueueWorker
 
         if (handler.Context.TakeRejection() is { } reason)
         {
-            _queue.Deduplication?.Abandon(envelope.MessageId);
+            Queue.Deduplication?.Abandon(envelope.MessageId);
             return DeadLetterAsync(envelope, DeadLetterReason.Rejected, reason, null, envelope.DeliveryCount);
         }
 
-        _queue.Deduplication?.Complete(envelope.MessageId);
+        Queue.Deduplication?.Complete(envelope.MessageId);
         CountConsumed(envelope, handler.ConsumerType);
         return default;
     }
@@ -284,11 +280,11 @@ internal sealed class MessageWorker : QueueWorker
         }
 
         var rejection = handler.Context.TakeRejection();
-        _queue.Deduplication?.Abandon(envelope.MessageId);
-        if (exception is OperationCanceledException && _queue.ConsumerToken.IsCancellationRequested)
+        Queue.Deduplication?.Abandon(envelope.MessageId);
+        if (exception is OperationCanceledException && Queue.ConsumerToken.IsCancellationRequested)
         {
             // Stopped past the drain timeout: the message was not processed, and the stop report says so.
-            _queue.ReturnUnprocessed([envelope], wereInFlight: true);
+            Queue.ReturnUnprocessed([envelope], wereInFlight: true);
             return;
         }
 
@@ -305,9 +301,9 @@ internal sealed class MessageWorker : QueueWorker
     /// </summary>
     private void Abandon(MessageHandler handler, in Envelope envelope, TimeSpan timeout)
     {
-        Log.ConsumerTimedOut(Bus.Logger, handler.ConsumerType, envelope.MessageId, _queue.Name, timeout);
+        Log.ConsumerTimedOut(Bus.Logger, handler.ConsumerType, envelope.MessageId, Queue.Name, timeout);
         var overrun = _timeoutCancellation!;
-        _timeoutCancellation = CancellationTokenSource.CreateLinkedTokenSource(_queue.ConsumerToken);
+        _timeoutCancellation = CancellationTokenSource.CreateLinkedTokenSource(Queue.ConsumerToken);
         overrun.Cancel();
 
         // Disposing unlinks it from the queue's token; the consumer's token stays cancelled.
@@ -320,14 +316,14 @@ internal sealed class MessageWorker : QueueWorker
     {
         if (_prefetched is null)
         {
-            return _lane.TryTake(out envelope);
+            return Lane.TryTake(out envelope);
         }
 
         if (!HasPrefetched)
         {
             _prefetchedNext = 0;
             _prefetchedCount = 0;
-            while (_prefetchedCount < _prefetched.Length && _lane.TryTake(out _prefetched[_prefetchedCount]))
+            while (_prefetchedCount < _prefetched.Length && Lane.TryTake(out _prefetched[_prefetchedCount]))
             {
                 _prefetchedCount++;
             }
@@ -348,7 +344,7 @@ internal sealed class MessageWorker : QueueWorker
     {
         if (HasPrefetched)
         {
-            _queue.ReturnUnprocessed(_prefetched.AsSpan(_prefetchedNext, _prefetchedCount - _prefetchedNext), wereInFlight: false);
+            Queue.ReturnUnprocessed(_prefetched.AsSpan(_prefetchedNext, _prefetchedCount - _prefetchedNext), wereInFlight: false);
             _prefetchedNext = _prefetchedCount;
         }
     }
@@ -368,7 +364,7 @@ internal sealed class MessageWorker : QueueWorker
 
     private MessageHandler? AddHandler(Type messageType)
     {
-        if (_queue.FindRegistration(messageType) is not { } registration)
+        if (Queue.FindRegistration(messageType) is not { } registration)
         {
             return null;
         }

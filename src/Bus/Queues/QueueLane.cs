@@ -52,12 +52,11 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
         return storage.TryDequeue(out envelope);
     }
 
-    public ValueTask<bool> WaitToTakeAsync() =>
-        // No token: the channel then reuses one waiter instead of allocating one per wait. Close() ends the wait.
-        storage.WaitToDequeueAsync(CancellationToken.None);
-
-    /// <summary>Waits for a message, or until the token is cancelled (which costs an allocation per wait).</summary>
-    public ValueTask<bool> WaitToTakeAsync(CancellationToken cancellationToken) => storage.WaitToDequeueAsync(cancellationToken);
+    /// <summary>
+    /// Waits for a message. Without a token the storage reuses one waiter instead of allocating one per wait, and
+    /// <see cref="Close"/> ends the wait; a token (a batch window) costs an allocation per wait.
+    /// </summary>
+    public ValueTask<bool> WaitToTakeAsync(CancellationToken cancellationToken = default) => storage.WaitToDequeueAsync(cancellationToken);
 
     /// <summary>Refuses further messages; what is stored or parked can still be taken.</summary>
     public void Close()
