@@ -58,13 +58,17 @@ internal sealed class MessageWorker : QueueWorker
 
     protected override async Task RunAsync()
     {
+        // This worker tells its lane when it is taking messages, so that the lane wakes another only when it is not.
+        Lane.Resume();
         try
         {
             while (!Queue.IsAborted)
             {
                 if (DeliverAvailable())
                 {
-                    // A consumer went asynchronous, or a failure needs handling: wait here, where waiting costs no thread.
+                    // A consumer went asynchronous, or a failure needs handling: wait here, where waiting costs no thread,
+                    // and let another worker take the messages meanwhile.
+                    Lane.Pause(shareOut: true);
                     try
                     {
                         await _pending.ConfigureAwait(false);
@@ -73,11 +77,26 @@ internal sealed class MessageWorker : QueueWorker
                     {
                         OnInternalError(_pendingEnvelope, exception);
                     }
+                    finally
+                    {
+                        Lane.Resume();
+                    }
 
                     continue;
                 }
 
-                if (!await Lane.WaitToTakeAsync().ConfigureAwait(false) && !HasPrefetched && !Lane.HasParked)
+                Lane.Pause(shareOut: false);
+                bool more;
+                try
+                {
+                    more = await Lane.WaitToTakeAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    Lane.Resume();
+                }
+
+                if (!more && !HasPrefetched && !Lane.HasParked)
                 {
                     return;
                 }
@@ -85,6 +104,7 @@ internal sealed class MessageWorker : QueueWorker
         }
         finally
         {
+            Lane.Pause(shareOut: false);
             if (_hasRetryNow)
             {
                 _hasRetryNow = false;

@@ -19,6 +19,7 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
 {
     private readonly Lock _lock = new();
     private readonly Queue<Envelope> _overflow = new();
+    private readonly IConsumerPresence? _presence = storage as IConsumerPresence;
     private volatile int _overflowCount;
     private bool _closed;
 
@@ -44,8 +45,8 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
     {
         if (_overflowCount != 0 && TryTakeParked(out envelope))
         {
-            // A consumer woken for messages in the ring took a parked one instead: wake another for those.
-            (storage as InMemoryRingQueue)?.ShareOut();
+            // A consumer woken for messages in the storage took a parked one instead: wake another for those.
+            _presence?.ShareOut();
             return true;
         }
 
@@ -57,6 +58,12 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
     /// <see cref="Close"/> ends the wait; a token (a batch window) costs an allocation per wait.
     /// </summary>
     public ValueTask<bool> WaitToTakeAsync(CancellationToken cancellationToken = default) => storage.WaitToDequeueAsync(cancellationToken);
+
+    /// <summary>A worker begins taking messages (see <see cref="IConsumerPresence"/>).</summary>
+    public void Resume() => _presence?.Resume();
+
+    /// <summary>A worker stops taking messages; <paramref name="shareOut"/> when a delivery it started went asynchronous.</summary>
+    public void Pause(bool shareOut) => _presence?.Pause(shareOut);
 
     /// <summary>Refuses further messages; what is stored or parked can still be taken.</summary>
     public void Close()

@@ -7,7 +7,8 @@ namespace Bus;
 /// messages when full, an <see cref="InMemoryPriorityQueue"/> when it has priorities, and otherwise a bounded
 /// <see cref="Channel{T}"/>.
 /// </summary>
-internal sealed class InMemoryTransport : IMessageTransport
+/// <param name="time">The bus's clock, for the ring's stall check.</param>
+internal sealed class InMemoryTransport(TimeProvider time) : IMessageTransport
 {
     public ITransportQueue CreateQueue(string name, QueueOptions options, Action<Envelope> onDropped)
     {
@@ -20,7 +21,7 @@ internal sealed class InMemoryTransport : IMessageTransport
         // to a size.
         if (options.FullMode is QueueFullMode.Wait or QueueFullMode.Reject && options.Capacity <= InMemoryRingQueue.MaxCapacity)
         {
-            return new InMemoryRingQueue(options.Capacity);
+            return new InMemoryRingQueue(options.Capacity, time);
         }
 
         var channelOptions = new BoundedChannelOptions(options.Capacity)

@@ -99,6 +99,54 @@ public sealed class ConcurrencyTests
         bus.Recorder.Messages<Job>().Select(j => j.Id).Should().Equal(0, 1, 2, 3);
     }
 
+    [Fact]
+    public async Task A_consumer_stuck_in_synchronous_work_does_not_keep_the_other_consumers_asleep()
+    {
+        await using var bus = await TestBus.StartAsync(
+            b => b.AddQueue("work", q => q.Concurrency = 2).AddConsumer<BlockingConsumer>(c => c.Queue = "work"),
+            s => s.AddSingleton<Blocker>());
+        var blocker = bus.Get<Blocker>();
+        await bus.Publisher.SendAsync("work", new Job(0));
+        await blocker.Blocked.Task.WaitAsync(TestBus.Timeout);
+
+        // Job 1 arrives while a worker is taking messages, so it wakes no one; that worker is stuck until job 1 is
+        // consumed, and the queue's stall check wakes the other.
+        await bus.Publisher.SendAsync("work", new Job(1));
+        bus.Time.Advance(InMemoryRingQueue.StallCheckPeriod);
+        bus.Time.Advance(InMemoryRingQueue.StallCheckPeriod);
+
+        (await blocker.Released.Task.WaitAsync(TestBus.Timeout)).Should().BeTrue("job 1 was consumed while job 0 blocked");
+        await bus.IdleAsync();
+    }
+
+    public sealed class Blocker
+    {
+        public ManualResetEventSlim Job1Consumed { get; } = new();
+
+        public TaskCompletionSource Blocked { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<bool> Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Blocks its thread on job 0 until job 1 is consumed, as synchronous code waiting on another message would.</summary>
+    public sealed class BlockingConsumer(Blocker blocker) : IConsumer<Job>
+    {
+        public ValueTask ConsumeAsync(ConsumeContext<Job> context, CancellationToken cancellationToken)
+        {
+            if (context.Message.Id == 0)
+            {
+                blocker.Blocked.TrySetResult();
+                blocker.Released.TrySetResult(blocker.Job1Consumed.Wait(TestBus.Timeout, cancellationToken));
+            }
+            else
+            {
+                blocker.Job1Consumed.Set();
+            }
+
+            return default;
+        }
+    }
+
     public sealed class OverlapMeter
     {
         private int _current;
