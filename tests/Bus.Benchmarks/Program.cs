@@ -9,6 +9,15 @@ using Bus.Benchmarks;
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --quick
 // Scenario 1 Bus vs the raw channel and scenario 3, N times (default 3), one ratio line per run:
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --scenario1 [N]
+// Scenarios 1 and 3, Bus and raw, in one process, measured in alternating turns (see PairedRun), N rounds (default 40):
+//   dotnet run -c Release --project tests/Bus.Benchmarks -- --paired [N]
+if (args.Length > 0 && args[0] == "--paired")
+{
+    return Environment.GetEnvironmentVariable(SpinLimitVariable) == "0"
+        ? await PairedRun.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 40)
+        : await RunWithoutSpinningAsync(args);
+}
+
 if (args.Length > 0 && args[0] == "--scenario1")
 {
     return QuickRun.RunScenarioOne(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
@@ -22,6 +31,32 @@ if (args.Contains("--quick"))
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(
     args,
     DefaultConfig.Instance
-        .AddJob(Job.Default.WithEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0"))
+        .AddJob(Job.Default.WithEnvironmentVariable(SpinLimitVariable, "0"))
         .AddDiagnoser(MemoryDiagnoser.Default));
 return 0;
+
+/// <summary>The thread pool's idle spinning, off for every library in every run (see QuickRun).</summary>
+internal static partial class Program
+{
+    internal const string SpinLimitVariable = "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit";
+
+    /// <summary>The thread pool reads the setting at start: runs this program again with it, and waits.</summary>
+    private static async Task<int> RunWithoutSpinningAsync(string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.ProcessPath!);
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(Program).Assembly.Location);
+        }
+
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment[SpinLimitVariable] = "0";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        await process.WaitForExitAsync();
+        return process.ExitCode;
+    }
+}

@@ -25,7 +25,7 @@ internal static class QuickRun
             .WithIterationCount(15)
             .WithInvocationCount(1)
             .WithUnrollFactor(1)
-            .WithEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0")
+            .WithEnvironmentVariable(Program.SpinLimitVariable, "0")
             .WithId("Quick");
         return DefaultConfig.Instance
             .AddJob(job)

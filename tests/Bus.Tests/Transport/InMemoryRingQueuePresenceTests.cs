@@ -15,6 +15,26 @@ public sealed class InMemoryRingQueuePresenceTests
     private static Envelope Message(int id) =>
         new(id, typeof(int), Guid.NewGuid(), Guid.Empty, DateTimeOffset.UnixEpoch, "", "", null, 1);
 
+    /// <summary>
+    /// Two workers go to sleep; the first message wakes the newer one, which resumes taking messages. Returns the
+    /// other's wait.
+    /// </summary>
+    private static async Task<ValueTask<bool>> WakeOneOfTwoSleepersAsync(InMemoryRingQueue queue, params int[] messages)
+    {
+        queue.Resume();
+        queue.Pause(shareOut: false);
+        var other = queue.WaitToDequeueAsync(CancellationToken.None);
+        var woken = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
+        foreach (var message in messages)
+        {
+            queue.TryEnqueue(Message(message)).Should().BeTrue();
+        }
+
+        (await woken.WaitAsync(Timeout)).Should().BeTrue();
+        queue.Resume();
+        return other;
+    }
+
     [Fact]
     public void A_new_message_wakes_no_one_while_a_worker_is_taking_messages()
     {
@@ -89,16 +109,9 @@ public sealed class InMemoryRingQueuePresenceTests
     public async Task The_stall_check_covers_a_woken_consumer_that_blocks_on_its_first_message()
     {
         var queue = new InMemoryRingQueue(4, _time);
-        queue.Resume();
-        queue.Pause(shareOut: false);
-        var other = queue.WaitToDequeueAsync(CancellationToken.None);
-        var woken = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
 
         // The second message arrives while the first one's consumer is on its way, so it wakes no one.
-        queue.TryEnqueue(Message(1)).Should().BeTrue();
-        queue.TryEnqueue(Message(2)).Should().BeTrue();
-        (await woken.WaitAsync(Timeout)).Should().BeTrue();
-        queue.Resume();
+        var other = await WakeOneOfTwoSleepersAsync(queue, 1, 2);
         queue.TryDequeue(out _).Should().BeTrue();
 
         // Its consumer now blocks on message 1; message 2 must not wait for it.
@@ -112,13 +125,7 @@ public sealed class InMemoryRingQueuePresenceTests
     public async Task A_worker_that_takes_a_message_from_elsewhere_leaves_the_ring_watched()
     {
         var queue = new InMemoryRingQueue(4, _time);
-        queue.Resume();
-        queue.Pause(shareOut: false);
-        var other = queue.WaitToDequeueAsync(CancellationToken.None);
-        var woken = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
-        queue.TryEnqueue(Message(1)).Should().BeTrue();
-        (await woken.WaitAsync(Timeout)).Should().BeTrue();
-        queue.Resume();
+        var other = await WakeOneOfTwoSleepersAsync(queue, 1);
 
         // The woken worker took a parked message instead of message 1, and its consumer may block on it.
         queue.ShareOut();
