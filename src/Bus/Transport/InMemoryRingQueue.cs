@@ -56,8 +56,8 @@ namespace Bus;
 /// when its delivery goes asynchronous (then sharing out); the publisher swaps the tail, then reads the count. A worker
 /// that stays in synchronous work for long (a slow or blocking consumer) would hold the others asleep, and so would a
 /// woken one that blocks on its first message, so a publisher that woke no one while consumers sleep arms a
-/// <see cref="StallCheck"/>: every <see cref="StallCheckPeriod"/>, while messages wait and consumers sleep, it wakes one
-/// more unless the consumers ran out of messages since the last look.
+/// <see cref="StallCheck"/>: every <see cref="StallCheckPeriod"/> (on the system clock), while messages wait and
+/// consumers sleep, it wakes one more unless the consumers ran out of messages since it was armed or last looked.
 /// </para>
 /// </remarks>
 internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
@@ -82,7 +82,10 @@ internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
     private Ends _ends;
 
     /// <param name="capacity">The number of slots.</param>
-    /// <param name="time">The clock of the stall check; the system's when not given.</param>
+    /// <param name="time">
+    /// The stall check's clock: the system's, unless a test of this class gives one. Never the bus's clock, which tests
+    /// replace with a fake one: the stall check keeps messages moving, which no test should have to move a clock for.
+    /// </param>
     public InMemoryRingQueue(int capacity, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
@@ -352,6 +355,8 @@ internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WatchForStall()
     {
+        // Only running out of messages from now on shows that the consumers keep up.
+        Volatile.Write(ref _drained, 0);
         var check = _stallCheck;
         if (check is null)
         {

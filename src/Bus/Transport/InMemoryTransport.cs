@@ -7,8 +7,7 @@ namespace Bus;
 /// messages when full, an <see cref="InMemoryPriorityQueue"/> when it has priorities, and otherwise a bounded
 /// <see cref="Channel{T}"/>.
 /// </summary>
-/// <param name="time">The bus's clock, for the ring's stall check.</param>
-internal sealed class InMemoryTransport(TimeProvider time) : IMessageTransport
+internal sealed class InMemoryTransport : IMessageTransport
 {
     public ITransportQueue CreateQueue(string name, QueueOptions options, Action<Envelope> onDropped)
     {
@@ -21,7 +20,7 @@ internal sealed class InMemoryTransport(TimeProvider time) : IMessageTransport
         // to a size.
         if (options.FullMode is QueueFullMode.Wait or QueueFullMode.Reject && options.Capacity <= InMemoryRingQueue.MaxCapacity)
         {
-            return new InMemoryRingQueue(options.Capacity, time);
+            return new InMemoryRingQueue(options.Capacity);
         }
 
         var channelOptions = new BoundedChannelOptions(options.Capacity)

@@ -5,10 +5,11 @@ namespace Bus;
 /// <c>tick</c> every period until <c>tick</c> answers that there is nothing left to watch, then stops.
 /// </summary>
 /// <remarks>
-/// Arming is cheap to ask for (<see cref="IsArmed"/> is one read) and rare to do. Arming and disarming change the timer
-/// under one lock, so a disarm can never cancel an arm that came after it. A reason to watch that appears while the
-/// check disarms is not lost: the disarm is a full fence followed by <c>stillNeeded</c>, and whoever created the reason
-/// wrote it, fenced, then read <see cref="IsArmed"/>; of two such threads at least one sees the other's write.
+/// Arming is cheap to ask for (<see cref="IsArmed"/> is one read) and rare to do. Arming and disarming change the flag
+/// and the timer together under one lock, so the timer runs exactly while the flag says armed. A tick may still disarm
+/// right after an arm, having looked before the reason to arm appeared; that reason is not lost: the disarm is a full
+/// fence followed by <c>stillNeeded</c>, and whoever created the reason wrote it, fenced, then read
+/// <see cref="IsArmed"/>; of two such threads at least one sees the other's write, so the check is armed again.
 /// </remarks>
 internal sealed class StallCheck
 {
@@ -20,7 +21,7 @@ internal sealed class StallCheck
     private ITimer? _timer;
     private int _armed;
 
-    /// <param name="time">The clock; the bus's, so that tests move it.</param>
+    /// <param name="time">The clock.</param>
     /// <param name="period">How often to check while armed.</param>
     /// <param name="tick">The check; returns false when there is nothing left to watch.</param>
     /// <param name="stillNeeded">Asked right after disarming: true re-arms.</param>

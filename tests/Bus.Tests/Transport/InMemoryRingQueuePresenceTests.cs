@@ -98,11 +98,32 @@ public sealed class InMemoryRingQueuePresenceTests
         var sleeper = queue.WaitToDequeueAsync(CancellationToken.None);
         queue.TryEnqueue(Message(1)).Should().BeTrue();
 
-        _time.Advance(InMemoryRingQueue.StallCheckPeriod);
-        sleeper.IsCompleted.Should().BeFalse("the consumers ran out of messages since the check before");
+        sleeper.IsCompleted.Should().BeFalse();
 
         _time.Advance(InMemoryRingQueue.StallCheckPeriod);
+
         (await sleeper.AsTask().WaitAsync(Timeout)).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task The_stall_check_leaves_sleepers_asleep_while_the_consumers_keep_running_out_of_messages()
+    {
+        var queue = new InMemoryRingQueue(4, _time);
+        queue.Resume();
+        var sleeper = queue.WaitToDequeueAsync(CancellationToken.None);
+        queue.TryEnqueue(Message(1)).Should().BeTrue();
+        queue.TryDequeue(out _).Should().BeTrue();
+
+        // A consumer runs out of messages and waits; then a message arrives while the worker is still taking them.
+        var drained = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
+        queue.TryEnqueue(Message(2)).Should().BeTrue();
+        _time.Advance(InMemoryRingQueue.StallCheckPeriod);
+        sleeper.IsCompleted.Should().BeFalse("the consumers ran out of messages since the last look");
+        drained.IsCompleted.Should().BeFalse();
+
+        _time.Advance(InMemoryRingQueue.StallCheckPeriod);
+
+        (await drained.WaitAsync(Timeout)).Should().BeTrue();
     }
 
     [Fact]
@@ -115,7 +136,6 @@ public sealed class InMemoryRingQueuePresenceTests
         queue.TryDequeue(out _).Should().BeTrue();
 
         // Its consumer now blocks on message 1; message 2 must not wait for it.
-        _time.Advance(InMemoryRingQueue.StallCheckPeriod);
         _time.Advance(InMemoryRingQueue.StallCheckPeriod);
 
         (await other.AsTask().WaitAsync(Timeout)).Should().BeTrue();
@@ -130,7 +150,6 @@ public sealed class InMemoryRingQueuePresenceTests
         // The woken worker took a parked message instead of message 1, and its consumer may block on it.
         queue.ShareOut();
         other.IsCompleted.Should().BeFalse("a worker is taking messages");
-        _time.Advance(InMemoryRingQueue.StallCheckPeriod);
         _time.Advance(InMemoryRingQueue.StallCheckPeriod);
 
         (await other.AsTask().WaitAsync(Timeout)).Should().BeTrue();
