@@ -57,7 +57,8 @@ namespace Bus;
 /// that stays in synchronous work for long (a slow or blocking consumer) would hold the others asleep, and so would a
 /// woken one that blocks on its first message, so a publisher that woke no one while consumers sleep arms a
 /// <see cref="StallCheck"/>: every <see cref="StallCheckPeriod"/> (on the system clock), while messages wait and
-/// consumers sleep, it wakes one more unless the consumers ran out of messages since it was armed or last looked.
+/// consumers sleep, it wakes one more when no message was taken since it last looked, and, when messages were taken
+/// but the consumers never ran out of them, while those taking leave a core free (see <see cref="CheckForStall"/>).
 /// </para>
 /// </remarks>
 internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
@@ -67,6 +68,12 @@ internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
 
     /// <summary>How often the stall check looks, while armed, whether the consumers taking messages are stuck.</summary>
     internal static readonly TimeSpan StallCheckPeriod = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// While consumers taking messages make progress, the stall check adds one only while fewer than this many are
+    /// taking: one core is left to the publishers.
+    /// </summary>
+    internal static readonly int BusyTakersLimit = Environment.ProcessorCount - 1;
 
     private readonly Slot[] _slots;
     private readonly int _capacity;
@@ -78,6 +85,7 @@ internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
     private readonly TimeProvider _time;
     private StallCheck? _stallCheck;
     private int _drained;
+    private long _stallCheckHead;
     private bool _consumersReport;
     private Ends _ends;
 
@@ -355,8 +363,9 @@ internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WatchForStall()
     {
-        // Only running out of messages from now on shows that the consumers keep up.
+        // Only what happens from now on shows whether the consumers keep up.
         Volatile.Write(ref _drained, 0);
+        Volatile.Write(ref _stallCheckHead, Volatile.Read(ref _ends.Head));
         var check = _stallCheck;
         if (check is null)
         {
@@ -368,9 +377,12 @@ internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
     }
 
     /// <summary>
-    /// The stall check's tick: while messages wait and consumers sleep, wakes one more consumer whenever those taking
-    /// messages did not once run out of them since the last tick (they are stuck, or there is more work than they can
-    /// do). Returns false when there is nothing left to watch.
+    /// The stall check's tick, while messages wait and consumers sleep. When no message was taken since the last look,
+    /// the consumers taking them are stuck (blocked, or in long synchronous work): one more is woken, always, so that no
+    /// message waits for them. When messages were taken but the consumers never ran out of them, there is more work than
+    /// they do: one more is woken only while those taking leave a core free (<see cref="BusyTakersLimit"/>), since more
+    /// synchronous consumers than cores only take turns, and on 2 cores fight over the ring's head. Returns false when
+    /// there is nothing left to watch.
     /// </summary>
     private bool CheckForStall()
     {
@@ -379,7 +391,12 @@ internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
             return false;
         }
 
-        if (Interlocked.Exchange(ref _drained, 0) == 0 && Volatile.Read(ref _messageWaiters.WakePending) == 0)
+        var head = Volatile.Read(ref _ends.Head);
+        var stuck = head == _stallCheckHead;
+        _stallCheckHead = head;
+        var drained = Interlocked.Exchange(ref _drained, 0) != 0;
+        if ((stuck || (!drained && Volatile.Read(ref _messageWaiters.Taking) < BusyTakersLimit))
+            && Volatile.Read(ref _messageWaiters.WakePending) == 0)
         {
             _messageWaiters.WakeOne();
         }

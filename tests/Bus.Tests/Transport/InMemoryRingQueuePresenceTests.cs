@@ -127,6 +127,29 @@ public sealed class InMemoryRingQueuePresenceTests
     }
 
     [Fact]
+    public void The_stall_check_adds_no_consumer_beyond_the_cores_while_those_taking_make_progress()
+    {
+        var queue = new InMemoryRingQueue(64, _time);
+        for (var i = 0; i < Math.Max(1, InMemoryRingQueue.BusyTakersLimit); i++)
+        {
+            queue.Resume();
+        }
+
+        var sleeper = queue.WaitToDequeueAsync(CancellationToken.None);
+        var id = 0;
+        queue.TryEnqueue(Message(id++)).Should().BeTrue();
+        for (var tick = 0; tick < 5; tick++)
+        {
+            // Each period the consumers take a message and never run out.
+            queue.TryEnqueue(Message(id++)).Should().BeTrue();
+            queue.TryDequeue(out _).Should().BeTrue();
+            _time.Advance(InMemoryRingQueue.StallCheckPeriod);
+        }
+
+        sleeper.IsCompleted.Should().BeFalse("more synchronous consumers than cores would only take turns");
+    }
+
+    [Fact]
     public async Task The_stall_check_covers_a_woken_consumer_that_blocks_on_its_first_message()
     {
         var queue = new InMemoryRingQueue(4, _time);
@@ -135,7 +158,9 @@ public sealed class InMemoryRingQueuePresenceTests
         var other = await WakeOneOfTwoSleepersAsync(queue, 1, 2);
         queue.TryDequeue(out _).Should().BeTrue();
 
-        // Its consumer now blocks on message 1; message 2 must not wait for it.
+        // Its consumer now blocks on message 1; message 2 must not wait for it. The first look sees message 1 taken,
+        // the second that nothing moved since.
+        _time.Advance(InMemoryRingQueue.StallCheckPeriod);
         _time.Advance(InMemoryRingQueue.StallCheckPeriod);
 
         (await other.AsTask().WaitAsync(Timeout)).Should().BeTrue();
