@@ -149,14 +149,7 @@ internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
                     // more would send idle consumers through the thread pool to find the message gone.
                     if (Volatile.Read(ref _messageWaiters.Waiting) != 0)
                     {
-                        if (Volatile.Read(ref _messageWaiters.WakePending) == 0 && Volatile.Read(ref _messageWaiters.Taking) == 0)
-                        {
-                            _messageWaiters.WakeOne();
-                        }
-                        else if (_consumersReport && _stallCheck is not { IsArmed: true })
-                        {
-                            WatchForStall();
-                        }
+                        WakeOrWatch();
                     }
 
                     return true;
@@ -263,21 +256,30 @@ internal sealed class InMemoryRingQueue : ITransportQueue, IConsumerPresence
 
     /// <summary>
     /// Called by a consumer that took a message from elsewhere than this ring (a queue's overflow) and by a worker whose
-    /// delivery went asynchronous: when messages wait here and consumers sleep, wakes one if no consumer is taking
-    /// messages and none is on its way, and otherwise arms the stall check, since those taking may be stuck.
+    /// delivery went asynchronous: when messages wait here and consumers sleep, <see cref="WakeOrWatch"/>.
     /// </summary>
     public void ShareOut()
     {
         if (Volatile.Read(ref _messageWaiters.Waiting) != 0 && HasMessage())
         {
-            if (Volatile.Read(ref _messageWaiters.WakePending) == 0 && Volatile.Read(ref _messageWaiters.Taking) == 0)
-            {
-                _messageWaiters.WakeOne();
-            }
-            else if (_consumersReport && _stallCheck is not { IsArmed: true })
-            {
-                WatchForStall();
-            }
+            WakeOrWatch();
+        }
+    }
+
+    /// <summary>
+    /// Messages wait and consumers sleep: wakes one when no consumer is taking messages and none is on its way, and
+    /// otherwise arms the stall check, since those taking may be stuck.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WakeOrWatch()
+    {
+        if (Volatile.Read(ref _messageWaiters.WakePending) == 0 && Volatile.Read(ref _messageWaiters.Taking) == 0)
+        {
+            _messageWaiters.WakeOne();
+        }
+        else if (_consumersReport && _stallCheck is not { IsArmed: true })
+        {
+            WatchForStall();
         }
     }
 
