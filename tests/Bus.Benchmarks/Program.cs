@@ -7,23 +7,27 @@ using Bus.Benchmarks;
 // Full runs: dotnet run -c Release --project tests/Bus.Benchmarks -- --filter '*'
 // Quick run (scenarios 1-4 and 6 with the baselines, under 3 minutes, ending with one line of ratios):
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --quick
-// Scenario 1 Bus vs the raw channel and scenario 3, N times (default 3), one ratio line per run:
+// Scenario 1 Bus vs the raw channel and scenario 3, in N interleaved rounds (default 5), one ratio line per round:
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --scenario1 [N]
 // Scenarios 1 and 3, Bus and raw, in one process, measured in alternating turns (see PairedRun), N rounds (default 40):
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --paired [N]
+var measuresHere = args.Length > 0 && args[0] is "--paired" or "--scenario1" or "--quick";
+if (measuresHere && Environment.GetEnvironmentVariable(SpinLimitVariable) != "0")
+{
+    return await RunWithoutSpinningAsync(args);
+}
+
 if (args.Length > 0 && args[0] == "--paired")
 {
-    return Environment.GetEnvironmentVariable(SpinLimitVariable) == "0"
-        ? await PairedRun.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 40)
-        : await RunWithoutSpinningAsync(args);
+    return await PairedRun.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 40);
 }
 
 if (args.Length > 0 && args[0] == "--scenario1")
 {
-    return QuickRun.RunScenarioOne(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    return QuickRun.RunScenarioOne(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
 }
 
-if (args.Contains("--quick"))
+if (args.Length > 0 && args[0] == "--quick")
 {
     return QuickRun.Run();
 }

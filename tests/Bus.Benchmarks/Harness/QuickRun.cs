@@ -5,117 +5,148 @@ using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace Bus.Benchmarks;
 
 /// <summary>
 /// Scenarios 1-4 and 6 with few iterations, then one line of ratios from that same run; scenario 5's percentiles are
 /// sampled directly (its BenchmarkDotNet cases run with <c>--filter '*RequestReply*'</c>, to keep this under three
-/// minutes). Medians, not means: on a noisy
-/// 2-core machine a single descheduled iteration would otherwise move the result. Every library runs with the thread
-/// pool's idle spinning off: on 2 cores, idle workers spinning take the CPU the measured threads need and make each
-/// run land in a fast or a slow mode by chance.
+/// minutes). Medians, not means: on a noisy 2-core machine a single descheduled iteration would otherwise move the
+/// result. Every library runs with the thread pool's idle spinning off: on 2 cores, idle workers spinning take the CPU
+/// the measured threads need and make each run land in a fast or a slow mode by chance.
 /// </summary>
+/// <remarks>
+/// The cases behind the targets, Bus and the raw channel in scenario 1, Bus in scenario 3, and topic routing with 10
+/// and 10,000 bindings, run in this process in <see cref="InterleavedRounds"/>, and each target's ratio is the median
+/// of the ratios within rounds. The peers, the fanout and the scoped consumer each run once, in a process of their own
+/// (BenchmarkDotNet's default): their ratios to Bus are many times wider than the noise.
+/// </remarks>
 internal static class QuickRun
 {
-    private static IConfig CreateConfig()
-    {
-        var job = Job.Default
-            .WithStrategy(RunStrategy.Monitoring)
-            .WithLaunchCount(1)
-            .WithWarmupCount(2)
-            .WithIterationCount(15)
-            .WithInvocationCount(1)
-            .WithUnrollFactor(1)
-            .WithEnvironmentVariable(Program.SpinLimitVariable, "0")
-            .WithId("Quick");
-        return DefaultConfig.Instance
-            .AddJob(job)
-            .AddDiagnoser(MemoryDiagnoser.Default)
-            .WithOptions(ConfigOptions.DisableLogFile);
-    }
+    private const int HeadlineRounds = 5;
+    private const int TopicRounds = 3;
+
+    private static readonly CaseSelector[] Headline =
+    [
+        new(typeof(OneQueueBenchmarks), "RawChannel"),
+        new(typeof(OneQueueBenchmarks), "Bus"),
+        new(typeof(WorkQueueBenchmarks), "Bus"),
+    ];
+
+    private static readonly CaseSelector[] Topic = [TopicCase(10), TopicCase(10_000)];
 
     /// <summary>
-    /// Scenario 1 (Bus and the raw channel) and scenario 3 (Bus) only, <paramref name="repeats"/> times, with the quick
-    /// job; one line of ratios per repeat, for judging a change to the hot path in a few minutes.
+    /// Scenario 1 (Bus and the raw channel) and scenario 3 (Bus) only, in <paramref name="rounds"/> interleaved rounds;
+    /// one line of ratios per round, for judging a change to the hot path in a minute.
     /// </summary>
-    public static int RunScenarioOne(int repeats)
+    public static int RunScenarioOne(int rounds)
     {
-        var config = CreateConfig().AddFilter(new BenchmarkDotNet.Filters.SimpleFilter(b =>
-            (b.Descriptor.Type == typeof(OneQueueBenchmarks) && b.Descriptor.WorkloadMethod.Name is "Bus" or "RawChannel")
-            || (b.Descriptor.Type == typeof(WorkQueueBenchmarks) && b.Descriptor.WorkloadMethod.Name == "Bus")));
-        var lines = new List<string>();
-        for (var r = 0; r < repeats; r++)
+        var headline = new InterleavedRounds(CreateConfig(inProcess: true), rounds, Headline);
+        var reports = headline.Read(BenchmarkRunner.Run([.. headline.Infos]), 0);
+        Console.WriteLine();
+        foreach (var round in reports)
         {
-            var reports = BenchmarkRunner.Run([typeof(OneQueueBenchmarks), typeof(WorkQueueBenchmarks)], config).SelectMany(s => s.Reports).ToList();
-            double Median(Type type, string method) => reports.Single(x => x.BenchmarkCase.Descriptor.Type == type
-                && x.BenchmarkCase.Descriptor.WorkloadMethod.Name == method).ResultStatistics!.Median;
-            var bus = Median(typeof(OneQueueBenchmarks), "Bus");
-            var raw = Median(typeof(OneQueueBenchmarks), "RawChannel");
-            var work = Median(typeof(WorkQueueBenchmarks), "Bus");
-            lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"scenario 1: bus={bus:0.0} raw={raw:0.0} ns/msg; bus/raw throughput={raw / bus:0.00}; scenario 3 / scenario 1 throughput={bus / work:0.00} (work={work:0.0})"));
+            var (raw, bus, work) = (InterleavedRounds.Time(round[0]), InterleavedRounds.Time(round[1]), InterleavedRounds.Time(round[2]));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"round: bus={bus:0.0} raw={raw:0.0} work={work:0.0} ns/msg; bus/raw throughput={raw / bus:0.00}; scenario 3 / scenario 1 throughput={bus / work:0.00}"));
         }
 
-        Console.WriteLine();
-        lines.ForEach(Console.WriteLine);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"median of {rounds} rounds: bus/raw throughput={InterleavedRounds.MedianOfRounds(reports, RawOverBus):0.00}; scenario 3 / scenario 1 throughput={InterleavedRounds.MedianOfRounds(reports, BusOverWork):0.00}"));
         return 0;
     }
 
     public static int Run()
     {
         var latency = MeasureRoundTrips();
-        var config = CreateConfig();
-
-        Type[] scenarios =
+        var inProcess = CreateConfig(inProcess: true);
+        var ownProcess = CreateConfig(inProcess: false);
+        var headline = new InterleavedRounds(inProcess, HeadlineRounds, Headline);
+        var topic = new InterleavedRounds(inProcess, TopicRounds, Topic);
+        BenchmarkRunInfo[] once =
         [
-            typeof(OneQueueBenchmarks),
-            typeof(FanoutBenchmarks),
-            typeof(WorkQueueBenchmarks),
-            typeof(TopicBindingsBenchmarks),
-            typeof(ScopedConsumerBenchmarks),
+            Pick(inProcess, TopicCase(1_000)),
+            Pick(ownProcess,
+                new CaseSelector(typeof(OneQueueBenchmarks), "Wolverine"),
+                new CaseSelector(typeof(OneQueueBenchmarks), "MassTransit"),
+                new CaseSelector(typeof(OneQueueBenchmarks), "Rebus")),
+            BenchmarkConverter.TypeToBenchmarks(typeof(FanoutBenchmarks), ownProcess),
+            Pick(ownProcess, new CaseSelector(typeof(WorkQueueBenchmarks), "RawChannel")),
+            BenchmarkConverter.TypeToBenchmarks(typeof(ScopedConsumerBenchmarks), ownProcess),
         ];
-        var reports = BenchmarkRunner.Run(scenarios, config).SelectMany(s => s.Reports).ToList();
+        var summaries = BenchmarkRunner.Run([.. headline.Infos, .. topic.Infos, .. once]);
+        var headlineReports = headline.Read(summaries, 0);
+        var topicReports = topic.Read(summaries, headline.Infos.Count);
+        var reports = summaries.Skip(headline.Infos.Count + topic.Infos.Count).SelectMany(s => s.Reports).ToList();
 
-        BenchmarkReport Find(Type type, string method, Func<BenchmarkReport, bool>? where = null) =>
-            reports.Single(r => r.BenchmarkCase.Descriptor.Type == type
-                && r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
-                && (where is null || where(r)));
+        double Median(string method) => InterleavedRounds.Time(reports.Single(r =>
+            r.BenchmarkCase.Descriptor.Type == typeof(OneQueueBenchmarks) && r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method));
 
-        double Median(Type type, string method, Func<BenchmarkReport, bool>? where = null) =>
-            Find(type, method, where).ResultStatistics!.Median;
+        var bus = InterleavedRounds.MedianTime(headlineReports, 1);
+        var wolverine = Median("Wolverine");
+        var massTransit = Median("MassTransit");
+        var rebus = Median("Rebus");
 
-        long Allocated(Type type, string method)
-        {
-            var report = Find(type, method);
-            return report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? 0;
-        }
-
-        bool Topic(BenchmarkReport report, int bindings, bool cached) =>
-            (int)report.BenchmarkCase.Parameters["Bindings"] == bindings && (bool)report.BenchmarkCase.Parameters["Cached"] == cached;
-
-        var bus = Median(typeof(OneQueueBenchmarks), "Bus");
-        var raw = Median(typeof(OneQueueBenchmarks), "RawChannel");
-        var wolverine = Median(typeof(OneQueueBenchmarks), "Wolverine");
-        var massTransit = Median(typeof(OneQueueBenchmarks), "MassTransit");
-        var rebus = Median(typeof(OneQueueBenchmarks), "Rebus");
-        var busBytes = Allocated(typeof(OneQueueBenchmarks), "Bus");
-        var rawBytes = Allocated(typeof(OneQueueBenchmarks), "RawChannel");
-        var workQueue = Median(typeof(WorkQueueBenchmarks), "Bus");
-        var topicTrie = Median(typeof(TopicBindingsBenchmarks), "Publish", r => Topic(r, 10_000, cached: false))
-            / Median(typeof(TopicBindingsBenchmarks), "Publish", r => Topic(r, 10, cached: false));
-        var topicCached = Median(typeof(TopicBindingsBenchmarks), "Publish", r => Topic(r, 10_000, cached: true))
-            / Median(typeof(TopicBindingsBenchmarks), "Publish", r => Topic(r, 10, cached: true));
+        // Bytes per message from the first round: allocation does not depend on timing.
+        var busBytes = Allocated(headlineReports[0][1]);
+        var rawBytes = Allocated(headlineReports[0][0]);
 
         string F(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
+        string Times(int index) => string.Join(' ', headlineReports.Select(r => InterleavedRounds.Time(r[index]).ToString("0", CultureInfo.InvariantCulture)));
+        var raw = InterleavedRounds.MedianOfRounds(headlineReports, RawOverBus);
+        var workQueue = InterleavedRounds.MedianOfRounds(headlineReports, BusOverWork);
+        var topic10k = InterleavedRounds.MedianOfRounds(topicReports, r => InterleavedRounds.Time(r[1]) / InterleavedRounds.Time(r[0]));
         Console.WriteLine();
-        Console.WriteLine($"scenario 1, ns per message (median): bus={F(bus)} raw={F(raw)} wolverine={F(wolverine)} masstransit={F(massTransit)} rebus={F(rebus)}");
+        Console.WriteLine($"scenarios 1 and 3, ns per message in each of {HeadlineRounds} interleaved rounds: bus={Times(1)} raw={Times(0)} work queue={Times(2)}");
+        Console.WriteLine($"scenario 1, ns per message (median): bus={F(bus)} raw={F(InterleavedRounds.MedianTime(headlineReports, 0))} wolverine={F(wolverine)} masstransit={F(massTransit)} rebus={F(rebus)}");
         Console.WriteLine($"scenario 1, bytes allocated per message: bus={busBytes} raw={rawBytes} (the message itself); bus beyond the message={busBytes - rawBytes}");
-        Console.WriteLine($"scenario 3 / scenario 1 throughput: {F(bus / workQueue)}; topic 10k/10 cost with the key cache: {F(topicCached)}");
+        Console.WriteLine($"scenario 3 / scenario 1 throughput (median of the rounds' ratios): {F(workQueue)}");
         Console.WriteLine(latency);
         Console.WriteLine(
-            $"ratios: raw={F(raw / bus)} wolverine={F(wolverine / bus)} masstransit={F(massTransit / bus)} rebus={F(rebus / bus)} alloc={busBytes - rawBytes} topic10k={F(topicTrie)}");
+            $"ratios: raw={F(raw)} wolverine={F(wolverine / bus)} masstransit={F(massTransit / bus)} rebus={F(rebus / bus)} alloc={busBytes - rawBytes} topic10k={F(topic10k)}");
         return 0;
+    }
+
+    private static double RawOverBus(BenchmarkReport[] round) => InterleavedRounds.Time(round[0]) / InterleavedRounds.Time(round[1]);
+
+    private static double BusOverWork(BenchmarkReport[] round) => InterleavedRounds.Time(round[1]) / InterleavedRounds.Time(round[2]);
+
+    private static long Allocated(BenchmarkReport report) => report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) ?? 0;
+
+    private static CaseSelector TopicCase(int bindings) => new(
+        typeof(TopicBindingsBenchmarks),
+        nameof(TopicBindingsBenchmarks.Publish),
+        c => (int)c.Parameters["Bindings"] == bindings && !(bool)c.Parameters["Cached"]);
+
+    /// <summary>The cases of one class that <paramref name="selectors"/> pick, as one run.</summary>
+    private static BenchmarkRunInfo Pick(IConfig config, params CaseSelector[] selectors)
+    {
+        var all = BenchmarkConverter.TypeToBenchmarks(selectors[0].Type, config);
+        return new BenchmarkRunInfo([.. all.BenchmarksCases.Where(c => selectors.Any(s => s.Matches(c)))], selectors[0].Type, all.Config);
+    }
+
+    /// <summary>
+    /// The quick job. In this process (<paramref name="inProcess"/>) for the interleaved rounds, which
+    /// <see cref="Program"/> starts with the thread pool's spinning off; otherwise each case in a process of its own,
+    /// started with it off.
+    /// </summary>
+    private static IConfig CreateConfig(bool inProcess)
+    {
+        var job = Job.Default
+            .WithStrategy(RunStrategy.Monitoring)
+            .WithLaunchCount(1)
+            .WithWarmupCount(2)
+            .WithIterationCount(inProcess ? 11 : 15)
+            .WithInvocationCount(1)
+            .WithUnrollFactor(1);
+        job = inProcess
+            ? job.WithToolchain(InProcessEmitToolchain.Instance).WithId("QuickInProcess")
+            : job.WithEnvironmentVariable(Program.SpinLimitVariable, "0").WithId("Quick");
+        return DefaultConfig.Instance
+            .AddJob(job)
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .WithOptions(ConfigOptions.DisableLogFile);
     }
 
     /// <summary>Scenario 5's percentiles, sampled before the BenchmarkDotNet runs so nothing else is running.</summary>

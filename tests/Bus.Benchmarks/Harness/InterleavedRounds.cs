@@ -1,0 +1,95 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace Bus.Benchmarks;
+
+/// <summary>One benchmark case picked out of its class by method name and, optionally, by its parameters.</summary>
+internal sealed record CaseSelector(Type Type, string Method, Func<BenchmarkCase, bool>? Where = null)
+{
+    public bool Matches(BenchmarkCase benchmarkCase) =>
+        benchmarkCase.Descriptor.Type == Type
+        && benchmarkCase.Descriptor.WorkloadMethod.Name == Method
+        && (Where is null || Where(benchmarkCase));
+}
+
+/// <summary>
+/// Cases to compare, run in rounds, each case once per round in the order given and reversed every other round, each
+/// its own BenchmarkDotNet run. A ratio is then taken within each round, between runs made seconds apart, and the
+/// median of those is reported: on the noisy 2-vCPU machine the speed drifts by up to 2x within seconds, and a
+/// producer-to-consumer hand-off lands in a fast or a slow regime by chance, so one ratio between two runs a minute
+/// apart is a coin toss.
+/// </summary>
+internal sealed class InterleavedRounds
+{
+    private readonly int _cases;
+
+    public InterleavedRounds(IConfig config, int rounds, IReadOnlyList<CaseSelector> cases)
+    {
+        _cases = cases.Count;
+        Rounds = rounds;
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var turn = 0; turn < cases.Count; turn++)
+            {
+                var selector = cases[round % 2 == 0 ? turn : cases.Count - 1 - turn];
+
+                // Converted afresh for every run: each run gets cases of its own.
+                var all = BenchmarkConverter.TypeToBenchmarks(selector.Type, config);
+                var picked = all.BenchmarksCases.Where(selector.Matches).ToArray();
+                if (picked.Length != 1)
+                {
+                    throw new InvalidOperationException($"{picked.Length} benchmark cases match {selector.Type.Name}.{selector.Method}; expected one.");
+                }
+
+                Infos.Add(new BenchmarkRunInfo(picked, selector.Type, all.Config));
+            }
+        }
+    }
+
+    public int Rounds { get; }
+
+    /// <summary>The runs, in the order to run them.</summary>
+    public List<BenchmarkRunInfo> Infos { get; } = [];
+
+    /// <summary>
+    /// The reports of each round, by case in the order the cases were given, from <paramref name="summaries"/>: the
+    /// summaries of <see cref="Infos"/>, in order, starting at <paramref name="start"/>.
+    /// </summary>
+    public BenchmarkReport[][] Read(IReadOnlyList<Summary> summaries, int start)
+    {
+        var reports = new BenchmarkReport[Rounds][];
+        for (var round = 0; round < Rounds; round++)
+        {
+            reports[round] = new BenchmarkReport[_cases];
+            for (var turn = 0; turn < _cases; turn++)
+            {
+                var index = round % 2 == 0 ? turn : _cases - 1 - turn;
+                var summary = summaries[start + (round * _cases) + turn];
+                reports[round][index] = summary.Reports.Single();
+            }
+        }
+
+        return reports;
+    }
+
+    /// <summary>The median over rounds of a ratio taken within each round.</summary>
+    public static double MedianOfRounds(BenchmarkReport[][] rounds, Func<BenchmarkReport[], double> ratio) =>
+        Median(rounds.Select(ratio));
+
+    /// <summary>The median over rounds of one case's median time, in nanoseconds per operation.</summary>
+    public static double MedianTime(BenchmarkReport[][] rounds, int index) =>
+        Median(rounds.Select(r => Time(r[index])));
+
+    public static double Time(BenchmarkReport report) =>
+        report.ResultStatistics?.Median
+            ?? throw new InvalidOperationException($"{report.BenchmarkCase.DisplayInfo} produced no result; see its output above.");
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1
+            ? sorted[sorted.Length / 2]
+            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
