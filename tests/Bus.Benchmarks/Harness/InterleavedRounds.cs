@@ -4,15 +4,6 @@ using BenchmarkDotNet.Running;
 
 namespace Bus.Benchmarks;
 
-/// <summary>One benchmark case picked out of its class by method name and, optionally, by its parameters.</summary>
-internal sealed record CaseSelector(Type Type, string Method, Func<BenchmarkCase, bool>? Where = null)
-{
-    public bool Matches(BenchmarkCase benchmarkCase) =>
-        benchmarkCase.Descriptor.Type == Type
-        && benchmarkCase.Descriptor.WorkloadMethod.Name == Method
-        && (Where is null || Where(benchmarkCase));
-}
-
 /// <summary>
 /// Cases to compare, run in rounds, each case once per round in the order given and reversed every other round, each
 /// its own BenchmarkDotNet run. A ratio is then taken within each round, between runs made seconds apart, and the

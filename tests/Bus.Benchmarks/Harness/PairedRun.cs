@@ -9,8 +9,9 @@ namespace Bus.Benchmarks;
 /// within a round, so both sides of it ran under the same conditions.
 /// </summary>
 /// <remarks>
-/// This is a diagnostic beside the BenchmarkDotNet runs, not a replacement: on the 2-vCPU machine a BenchmarkDotNet
-/// ratio compares two processes run a minute apart, and the machine's speed drifts (a single-threaded loop measured
+/// This is a diagnostic beside the BenchmarkDotNet runs, not a replacement: on the 2-vCPU machine a ratio between two
+/// single BenchmarkDotNet runs compares two processes run a minute apart (hence the quick run's
+/// <see cref="InterleavedRounds"/>), and the machine's speed drifts (a single-threaded loop measured
 /// 0.29 and 0.61 ns per iteration in two runs a second apart) while the producer-to-consumer hand-off flips between a
 /// regime where the consumer keeps up and sleeps every few messages and one where the queue fills. Pairing within a
 /// round removes the drift; what remains is the hand-off itself.
