@@ -11,25 +11,21 @@ using Bus.Benchmarks;
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --scenario1 [N]
 // Scenarios 1 and 3, Bus and raw, in one process, measured in alternating turns (see PairedRun), N rounds (default 40):
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --paired [N]
-var measuresHere = args.Length > 0 && args[0] is "--paired" or "--scenario1" or "--quick";
-if (measuresHere && Environment.GetEnvironmentVariable(SpinLimitVariable) != "0")
+var mode = args.Length > 0 ? args[0] : null;
+int Count(int fallback) => args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+if (mode is "--paired" or "--scenario1" or "--quick" && Environment.GetEnvironmentVariable(SpinLimitVariable) != "0")
 {
     return await RunWithoutSpinningAsync(args);
 }
 
-if (args.Length > 0 && args[0] == "--paired")
+switch (mode)
 {
-    return await PairedRun.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 40);
-}
-
-if (args.Length > 0 && args[0] == "--scenario1")
-{
-    return QuickRun.RunScenarioOne(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
-}
-
-if (args.Length > 0 && args[0] == "--quick")
-{
-    return QuickRun.Run();
+    case "--paired":
+        return await PairedRun.RunAsync(Count(40));
+    case "--scenario1":
+        return QuickRun.RunScenarioOne(Count(5));
+    case "--quick":
+        return QuickRun.Run();
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(

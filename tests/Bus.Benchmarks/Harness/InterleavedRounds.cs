@@ -23,17 +23,16 @@ internal sealed class InterleavedRounds
         {
             for (var turn = 0; turn < cases.Count; turn++)
             {
-                var selector = cases[round % 2 == 0 ? turn : cases.Count - 1 - turn];
+                var selector = cases[CaseAt(round, turn, cases.Count)];
 
                 // Converted afresh for every run: each run gets cases of its own.
-                var all = BenchmarkConverter.TypeToBenchmarks(selector.Type, config);
-                var picked = all.BenchmarksCases.Where(selector.Matches).ToArray();
-                if (picked.Length != 1)
+                var run = CaseSelector.RunOf(config, selector);
+                if (run.BenchmarksCases.Length != 1)
                 {
-                    throw new InvalidOperationException($"{picked.Length} benchmark cases match {selector.Type.Name}.{selector.Method}; expected one.");
+                    throw new InvalidOperationException($"{run.BenchmarksCases.Length} benchmark cases match {selector.Type.Name}.{selector.Method}; expected one.");
                 }
 
-                Infos.Add(new BenchmarkRunInfo(picked, selector.Type, all.Config));
+                Infos.Add(run);
             }
         }
     }
@@ -55,14 +54,15 @@ internal sealed class InterleavedRounds
             reports[round] = new BenchmarkReport[_cases];
             for (var turn = 0; turn < _cases; turn++)
             {
-                var index = round % 2 == 0 ? turn : _cases - 1 - turn;
-                var summary = summaries[start + (round * _cases) + turn];
-                reports[round][index] = summary.Reports.Single();
+                reports[round][CaseAt(round, turn, _cases)] = summaries[start + (round * _cases) + turn].Reports.Single();
             }
         }
 
         return reports;
     }
+
+    /// <summary>Which case takes turn <paramref name="turn"/> of <paramref name="round"/>: in order, reversed every other round.</summary>
+    public static int CaseAt(int round, int turn, int count) => round % 2 == 0 ? turn : count - 1 - turn;
 
     /// <summary>The median over rounds of a ratio taken within each round.</summary>
     public static double MedianOfRounds(BenchmarkReport[][] rounds, Func<BenchmarkReport[], double> ratio) =>
@@ -76,7 +76,7 @@ internal sealed class InterleavedRounds
         report.ResultStatistics?.Median
             ?? throw new InvalidOperationException($"{report.BenchmarkCase.DisplayInfo} produced no result; see its output above.");
 
-    private static double Median(IEnumerable<double> values)
+    public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1

@@ -45,7 +45,7 @@ internal static class PairedRun
         {
             for (var turn = 0; turn < cases.Length; turn++)
             {
-                var c = round % 2 == 0 ? turn : cases.Length - 1 - turn;
+                var c = InterleavedRounds.CaseAt(round, turn, cases.Length);
                 var start = Stopwatch.GetTimestamp();
                 await cases[c].Harness.PublishAndWaitAsync(Sizes.Messages);
                 times[c].Add(Stopwatch.GetElapsedTime(start).TotalNanoseconds / Sizes.Messages);
@@ -58,17 +58,11 @@ internal static class PairedRun
         }
 
         // Throughput ratios: a / b in time is b's throughput over a's.
-        double Paired(int over, int under) => Median(times[over].Zip(times[under], (o, u) => o / u));
+        double Paired(int over, int under) => InterleavedRounds.Median(times[over].Zip(times[under], (o, u) => o / u));
         string F(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"paired, ns per message (median of {rounds} rounds): raw1={Median(times[0]):0} bus1={Median(times[1]):0} raw4={Median(times[2]):0} bus4={Median(times[3]):0}"));
+            $"paired, ns per message (median of {rounds} rounds): raw1={InterleavedRounds.Median(times[0]):0} bus1={InterleavedRounds.Median(times[1]):0} raw4={InterleavedRounds.Median(times[2]):0} bus4={InterleavedRounds.Median(times[3]):0}"));
         Console.WriteLine($"paired ratios: bus1/raw1={F(Paired(0, 1))} bus4/bus1={F(Paired(1, 3))} bus4/raw4={F(Paired(2, 3))} raw4/raw1={F(Paired(0, 2))}");
         return 0;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 }

@@ -66,13 +66,13 @@ internal static class QuickRun
         var topic = new InterleavedRounds(inProcess, TopicRounds, Topic);
         BenchmarkRunInfo[] once =
         [
-            Pick(inProcess, TopicCase(1_000)),
-            Pick(ownProcess,
+            CaseSelector.RunOf(inProcess, TopicCase(1_000)),
+            CaseSelector.RunOf(ownProcess,
                 new CaseSelector(typeof(OneQueueBenchmarks), "Wolverine"),
                 new CaseSelector(typeof(OneQueueBenchmarks), "MassTransit"),
                 new CaseSelector(typeof(OneQueueBenchmarks), "Rebus")),
             BenchmarkConverter.TypeToBenchmarks(typeof(FanoutBenchmarks), ownProcess),
-            Pick(ownProcess, new CaseSelector(typeof(WorkQueueBenchmarks), "RawChannel")),
+            CaseSelector.RunOf(ownProcess, new CaseSelector(typeof(WorkQueueBenchmarks), "RawChannel")),
             BenchmarkConverter.TypeToBenchmarks(typeof(ScopedConsumerBenchmarks), ownProcess),
         ];
         var summaries = BenchmarkRunner.Run([.. headline.Infos, .. topic.Infos, .. once]);
@@ -118,13 +118,6 @@ internal static class QuickRun
         typeof(TopicBindingsBenchmarks),
         nameof(TopicBindingsBenchmarks.Publish),
         c => (int)c.Parameters["Bindings"] == bindings && !(bool)c.Parameters["Cached"]);
-
-    /// <summary>The cases of one class that <paramref name="selectors"/> pick, as one run.</summary>
-    private static BenchmarkRunInfo Pick(IConfig config, params CaseSelector[] selectors)
-    {
-        var all = BenchmarkConverter.TypeToBenchmarks(selectors[0].Type, config);
-        return new BenchmarkRunInfo([.. all.BenchmarksCases.Where(c => selectors.Any(s => s.Matches(c)))], selectors[0].Type, all.Config);
-    }
 
     /// <summary>
     /// The quick job. In this process (<paramref name="inProcess"/>) for the interleaved rounds, which
