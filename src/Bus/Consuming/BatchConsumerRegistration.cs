@@ -9,10 +9,10 @@ internal abstract class BatchConsumerRegistration : ConsumerRegistration
 
     public abstract BatchOptions Batch { get; }
 
-    public override MessageHandler CreateHandler(QueueWorker worker) =>
-        throw new UnreachableException("A batch consumer's queue is consumed by batch workers only.");
+    public override MessageHandler CreateHandler(ConsumerSlot slot) =>
+        throw new UnreachableException("A batch consumer's queue is consumed by batch slots only.");
 
-    /// <summary>A handler for one batch worker: it owns a reusable batch, so each worker needs its own.</summary>
+    /// <summary>A handler for one batch slot: it owns a reusable batch, so each slot needs its own.</summary>
     public abstract BatchHandler CreateBatchHandler(BusQueue queue);
 }
 

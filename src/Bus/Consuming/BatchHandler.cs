@@ -36,7 +36,7 @@ internal sealed class BatchHandler<TMessage, TConsumer>(ConsumerActivator<TConsu
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ConsumeScopedAsync(CancellationToken cancellationToken)
     {
-        var scope = activator.CreateScope();
+        var scope = activator.CreateScopeForMessage();
         try
         {
             var consumer = activator.Resolve(scope.ServiceProvider);

@@ -9,11 +9,11 @@ namespace Bus;
 /// </remarks>
 public abstract class ConsumeContext
 {
-    private readonly QueueWorker _worker;
+    private readonly ConsumerSlot _slot;
     private Envelope _envelope;
     private string? _rejection;
 
-    private protected ConsumeContext(QueueWorker worker) => _worker = worker;
+    private protected ConsumeContext(ConsumerSlot slot) => _slot = slot;
 
     /// <summary>Gets the whole envelope.</summary>
     public Envelope Envelope => _envelope;
@@ -43,13 +43,13 @@ public abstract class ConsumeContext
     public int DeliveryCount => _envelope.DeliveryCount;
 
     /// <summary>Gets the name of the queue the message came from.</summary>
-    public string Queue => _worker.Queue.Name;
+    public string Queue => _slot.Queue.Name;
 
     /// <summary>
     /// Gets which of the queue's competing consumers took the message, from 0 to <see cref="QueueOptions.Concurrency"/> - 1:
     /// for logs and tallies. In a partitioned queue it is also the partition.
     /// </summary>
-    public int ConsumerIndex => _worker.Index;
+    public int ConsumerIndex => _slot.Index;
 
     /// <summary>Publishes a message with this message's correlation id.</summary>
     /// <typeparam name="TMessage">The message type.</typeparam>
@@ -57,7 +57,7 @@ public abstract class ConsumeContext
     /// <param name="cancellationToken">Cancels the publish.</param>
     /// <returns>A task that completes when every bound queue has accepted the message.</returns>
     public ValueTask PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default) =>
-        _worker.Bus.PublishCoreAsync(message, null, null, null, _envelope.CorrelationId, _worker, cancellationToken);
+        _slot.Bus.PublishCoreAsync(message, null, null, null, _envelope.CorrelationId, _slot, null, cancellationToken);
 
     /// <summary>Publishes a message with a routing key and this message's correlation id.</summary>
     /// <typeparam name="TMessage">The message type.</typeparam>
@@ -68,7 +68,7 @@ public abstract class ConsumeContext
     public ValueTask PublishAsync<TMessage>(TMessage message, string routingKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(routingKey);
-        return _worker.Bus.PublishCoreAsync(message, null, routingKey, null, _envelope.CorrelationId, _worker, cancellationToken);
+        return _slot.Bus.PublishCoreAsync(message, null, routingKey, null, _envelope.CorrelationId, _slot, null, cancellationToken);
     }
 
     /// <summary>Publishes a message with options; the correlation id is this message's unless the options set one.</summary>
@@ -78,7 +78,7 @@ public abstract class ConsumeContext
     /// <param name="cancellationToken">Cancels the publish.</param>
     /// <returns>A task that completes when every bound queue has accepted the message.</returns>
     public ValueTask PublishAsync<TMessage>(TMessage message, PublishOptions? options, CancellationToken cancellationToken = default) =>
-        _worker.Bus.PublishCoreAsync(message, options, null, null, _envelope.CorrelationId, _worker, cancellationToken);
+        _slot.Bus.PublishCoreAsync(message, options, null, null, _envelope.CorrelationId, _slot, null, cancellationToken);
 
     /// <summary>Sends a message to one queue, with this message's correlation id.</summary>
     /// <typeparam name="TMessage">The message type.</typeparam>
@@ -99,7 +99,7 @@ public abstract class ConsumeContext
     public ValueTask SendAsync<TMessage>(string queue, TMessage message, PublishOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        return _worker.Bus.PublishCoreAsync(message, options, null, queue, _envelope.CorrelationId, _worker, cancellationToken);
+        return _slot.Bus.PublishCoreAsync(message, options, null, queue, _envelope.CorrelationId, _slot, null, cancellationToken);
     }
 
     /// <summary>Gets a value indicating whether the message is a request that expects a response.</summary>
@@ -121,9 +121,9 @@ public abstract class ConsumeContext
             throw new InvalidOperationException($"Message {MessageId} ({MessageType}) was not sent as a request; there is no one to respond to.");
         }
 
-        if (!_worker.Bus.Requests.TryRespond(MessageId, response))
+        if (!_slot.Bus.Requests.TryRespond(MessageId, response))
         {
-            Log.ResponseWithoutRequester(_worker.Bus.Logger, MessageId, MessageType);
+            Log.ResponseWithoutRequester(_slot.Bus.Logger, MessageId, MessageType);
         }
 
         return default;

@@ -4,8 +4,8 @@ namespace Bus;
 /// <typeparam name="TMessage">The message type.</typeparam>
 public sealed class ConsumeContext<TMessage> : ConsumeContext
 {
-    internal ConsumeContext(QueueWorker worker)
-        : base(worker)
+    internal ConsumeContext(ConsumerSlot slot)
+        : base(slot)
     {
     }
 

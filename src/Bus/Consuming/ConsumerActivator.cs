@@ -34,7 +34,22 @@ internal sealed class ConsumerActivator<TConsumer>
 
     public TConsumer? Singleton { get; }
 
-    public AsyncServiceScope CreateScope() => _scopes.CreateAsyncScope();
+    /// <summary>
+    /// A DI scope for one message. When the container is being disposed under a running bus (a host disposed without a
+    /// stop), the consumer never ran: <see cref="ServicesDisposedException"/> tells the slot to report the message as
+    /// unprocessed instead of failing it.
+    /// </summary>
+    public AsyncServiceScope CreateScopeForMessage()
+    {
+        try
+        {
+            return _scopes.CreateAsyncScope();
+        }
+        catch (ObjectDisposedException exception)
+        {
+            throw new ServicesDisposedException(exception);
+        }
+    }
 
     public TConsumer Resolve(IServiceProvider scopedServices) => _resolve(scopedServices);
 }

@@ -19,9 +19,10 @@ internal sealed class ConsumerHandler<TMessage, TConsumer> : MessageHandler
         _context = context;
     }
 
-    public override ValueTask HandleAsync(in Envelope envelope, CancellationToken cancellationToken)
+    public override void Prepare(in Envelope envelope) => _context.Initialize(envelope);
+
+    public override ValueTask HandleAsync(CancellationToken cancellationToken)
     {
-        _context.Initialize(envelope);
         return _registration.Activator.Singleton is { } consumer
             ? consumer.ConsumeAsync(_context, cancellationToken)
             : ConsumeScopedAsync(cancellationToken);
@@ -31,7 +32,7 @@ internal sealed class ConsumerHandler<TMessage, TConsumer> : MessageHandler
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ConsumeScopedAsync(CancellationToken cancellationToken)
     {
-        var scope = _registration.Activator.CreateScope();
+        var scope = _registration.Activator.CreateScopeForMessage();
         try
         {
             var consumer = _registration.Activator.Resolve(scope.ServiceProvider);

@@ -19,7 +19,7 @@ internal abstract class ConsumerRegistration
     public IRetryPolicy RetryPolicy { get; private set; } = Bus.RetryPolicy.None;
 
     /// <summary>A handler for one worker: it owns a reusable context, so each worker needs its own.</summary>
-    public abstract MessageHandler CreateHandler(QueueWorker worker);
+    public abstract MessageHandler CreateHandler(ConsumerSlot slot);
 
     [UnconditionalSuppressMessage("AotAnalysis", "IL3050", Justification = "Consumers are closed over their message types at configuration time.")]
     public static ConsumerRegistration Create(Type consumerType, Type messageType, ConsumerLifetime lifetime, IRetryPolicy retryPolicy, BatchOptions? batch, IServiceProvider services)
@@ -28,17 +28,24 @@ internal abstract class ConsumerRegistration
         if (ConsumerTypes.IsBatchConsumer(consumerType))
         {
             var closed = typeof(BatchConsumerRegistration<,>).MakeGenericType(messageType, consumerType);
-            registration = (ConsumerRegistration)Activator.CreateInstance(closed, lifetime, batch?.Clone() ?? new BatchOptions(), services)!;
+            registration = Create(closed, lifetime, batch?.Clone() ?? new BatchOptions(), services);
         }
         else
         {
             var closed = typeof(ConsumerRegistration<,>).MakeGenericType(messageType, consumerType);
-            registration = (ConsumerRegistration)Activator.CreateInstance(closed, lifetime, services)!;
+            registration = Create(closed, lifetime, services);
         }
 
         registration.RetryPolicy = retryPolicy;
         return registration;
     }
+
+    /// <summary>
+    /// Creates a closed registration without wrapping what its constructor throws (a singleton consumer whose own
+    /// constructor fails): the caller sees the real exception, not a <see cref="System.Reflection.TargetInvocationException"/>.
+    /// </summary>
+    private static ConsumerRegistration Create(Type closed, params object[] arguments) =>
+        (ConsumerRegistration)Activator.CreateInstance(closed, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DoNotWrapExceptions, null, arguments, null)!;
 }
 
 /// <inheritdoc cref="ConsumerRegistration"/>
@@ -51,6 +58,6 @@ internal sealed class ConsumerRegistration<TMessage, TConsumer>(ConsumerLifetime
 
     public ConsumerActivator<TConsumer> Activator { get; } = new(lifetime, services);
 
-    public override MessageHandler CreateHandler(QueueWorker worker) =>
-        new ConsumerHandler<TMessage, TConsumer>(this, new ConsumeContext<TMessage>(worker));
+    public override MessageHandler CreateHandler(ConsumerSlot slot) =>
+        new ConsumerHandler<TMessage, TConsumer>(this, new ConsumeContext<TMessage>(slot));
 }

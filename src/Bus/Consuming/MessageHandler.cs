@@ -1,6 +1,6 @@
 namespace Bus;
 
-/// <summary>Delivers messages of one type to their consumer, for one worker.</summary>
+/// <summary>Delivers messages of one type to their consumer, for one slot.</summary>
 internal abstract class MessageHandler(Type messageType, Type consumerType, ConsumeContext context, IRetryPolicy retryPolicy)
 {
     public Type MessageType { get; } = messageType;
@@ -12,5 +12,9 @@ internal abstract class MessageHandler(Type messageType, Type consumerType, Cons
 
     public IRetryPolicy RetryPolicy { get; } = retryPolicy;
 
-    public abstract ValueTask HandleAsync(in Envelope envelope, CancellationToken cancellationToken);
+    /// <summary>Puts the message in the context, before the slot goes in flight.</summary>
+    public abstract void Prepare(in Envelope envelope);
+
+    /// <summary>Calls the consumer with the message prepared.</summary>
+    public abstract ValueTask HandleAsync(CancellationToken cancellationToken);
 }

@@ -29,4 +29,13 @@ public enum DeadLetterReason
 
     /// <summary>The queue was deleted before the message could be processed.</summary>
     QueueDeleted,
+
+    /// <summary>
+    /// The consumer failed and the retry policy allows no retries at all (<see cref="RetryPolicy.None"/>, the default):
+    /// the message was not retried because none were configured, rather than because they ran out.
+    /// </summary>
+    Failed,
+
+    /// <summary>The exchange's routing strategy threw while a scheduled message that came due was being routed.</summary>
+    RoutingFailed,
 }

@@ -10,6 +10,12 @@ public interface IDeadLetterStore
     /// <summary>Gets the number of dead letters held.</summary>
     int Count { get; }
 
+    /// <summary>
+    /// Gets how many dead letters the store has dropped to stay within its own limit (the oldest first, in the default
+    /// store); 0 for a store that never drops any.
+    /// </summary>
+    long Evicted => 0;
+
     /// <summary>Adds a dead letter. The bus considers the message ended once this completes.</summary>
     /// <param name="deadLetter">The dead letter.</param>
     /// <param name="cancellationToken">Cancels the add.</param>

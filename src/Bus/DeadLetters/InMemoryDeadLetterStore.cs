@@ -36,7 +36,6 @@ internal sealed class InMemoryDeadLetterStore : IDeadLetterStore
         }
     }
 
-    /// <summary>Gets how many dead letters were evicted to stay within capacity.</summary>
     public long Evicted => Volatile.Read(ref _evicted);
 
     public ValueTask AddAsync(DeadLetter deadLetter, CancellationToken cancellationToken = default)

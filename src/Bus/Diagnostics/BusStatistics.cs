@@ -11,7 +11,7 @@ public sealed class BusStatistics
         Queues = queues;
     }
 
-    /// <summary>Gets how many dead letters the default in-memory store evicted to stay within its capacity.</summary>
+    /// <summary>Gets how many dead letters the store evicted to stay within its capacity (<see cref="IDeadLetterStore.Evicted"/>).</summary>
     public long DeadLettersEvicted { get; }
 
     /// <summary>Gets the number of dead letters in the store.</summary>
@@ -19,6 +19,12 @@ public sealed class BusStatistics
 
     /// <summary>Gets the number of published messages no queue was bound for.</summary>
     public long Unroutable { get; }
+
+    /// <summary>Gets the number of requests waiting for a response (at most <see cref="BusOptions.MaxPendingRequests"/>).</summary>
+    public int PendingRequests { get; init; }
+
+    /// <summary>Gets the number of scheduled publishes waiting for their time (retries are counted by their queues).</summary>
+    public int Scheduled { get; init; }
 
     /// <summary>Gets the statistics of each queue.</summary>
     public IReadOnlyList<QueueStatistics> Queues { get; }

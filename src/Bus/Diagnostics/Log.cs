@@ -11,8 +11,14 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "Bus stopping: refusing new publishes, draining queued and in-flight messages for up to {Timeout}")]
     public static partial void Stopping(ILogger logger, TimeSpan timeout);
 
-    [LoggerMessage(3, LogLevel.Information, "Bus stopped; every accepted message was processed")]
-    public static partial void StoppedDrained(ILogger logger);
+    [LoggerMessage(3, LogLevel.Information, "Bus stopped; every accepted message was settled: {Consumed} consumed, {DeadLettered} dead-lettered")]
+    public static partial void StoppedSettled(ILogger logger, long consumed, long deadLettered);
+
+    [LoggerMessage(7, LogLevel.Information, "Bus stopping: refusing new publishes, draining queued and in-flight messages for up to {Timeout}, or less if the caller's token (a host's shutdown timeout) ends the stop first")]
+    public static partial void StoppingWithinCallerLimit(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(8, LogLevel.Warning, "Bus disposed while running, without a stop: it stops at once without draining, and reports what it had not processed")]
+    public static partial void DisposedWhileRunning(ILogger logger);
 
     [LoggerMessage(4, LogLevel.Warning, "Bus stopped before it could process {Count} accepted messages")]
     public static partial void StoppedWithUnprocessed(ILogger logger, int count);
@@ -58,6 +64,12 @@ internal static partial class Log
 
     [LoggerMessage(31, LogLevel.Error, "Bus observer {Observer} threw in {Method}; the bus carries on")]
     public static partial void ObserverFailed(ILogger logger, Exception exception, Type observer, string method);
+
+    [LoggerMessage(33, LogLevel.Critical, "A reader of queue {Lane} failed inside the bus; the queue's other readers and its stop are unaffected")]
+    public static partial void ReaderBroke(ILogger logger, Exception exception, string lane);
+
+    [LoggerMessage(34, LogLevel.Error, "Settling a delivery of queue {Lane} as {Outcome} with its transport failed; the bus's own outcome stands")]
+    public static partial void LeaseSettlementFailed(ILogger logger, Exception exception, string lane, DeliveryOutcome outcome);
 
     [LoggerMessage(32, LogLevel.Error, "The partition key selector of queue {Queue} threw for message {MessageId} ({MessageType}); it is placed by message id, out of key order")]
     public static partial void PartitionKeyFailed(ILogger logger, Exception exception, Guid messageId, Type messageType, string queue);

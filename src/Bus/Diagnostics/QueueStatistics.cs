@@ -1,22 +1,39 @@
+using System.Diagnostics;
+
 namespace Bus;
 
 /// <summary>Counters of one queue, read at one moment.</summary>
+[DebuggerDisplay("{Name,nq}: depth {Depth}/{Capacity}, pending {Pending}")]
 public sealed class QueueStatistics
 {
-    internal QueueStatistics(string name, int depth)
+    internal QueueStatistics(string name, int depth, int capacity)
     {
         Name = name;
         Depth = depth;
+        Capacity = capacity;
     }
 
     /// <summary>Gets the queue name.</summary>
     public string Name { get; }
 
-    /// <summary>Gets the number of messages waiting to be delivered.</summary>
+    /// <summary>
+    /// Gets the number of messages waiting to be taken by a consumer. It can exceed <see cref="Capacity"/>: messages
+    /// published by consumers into their own full queue wait beside it (see <see cref="QueueOptions.OverflowCapacity"/>).
+    /// </summary>
     public int Depth { get; }
 
-    /// <summary>Gets the number of accepted messages not yet finished: waiting, prefetched, being consumed or waiting for a retry.</summary>
+    /// <summary>Gets the queue's capacity (<see cref="QueueOptions.Capacity"/>).</summary>
+    public int Capacity { get; }
+
+    /// <summary>
+    /// Gets the number of accepted messages not yet ended: waiting in the queue, taken by a consumer (prefetched or
+    /// being consumed), or waiting for a retry. Publishers still waiting for room are not counted: their messages are
+    /// not accepted yet.
+    /// </summary>
     public long Pending { get; internal set; }
+
+    /// <summary>Gets the number of messages taken by consumers and not yet ended: being consumed, prefetched, or being settled.</summary>
+    public long InFlight { get; internal set; }
 
     /// <summary>Gets the number of messages waiting for a delayed retry.</summary>
     public long WaitingForRetry { get; internal set; }
@@ -44,4 +61,10 @@ public sealed class QueueStatistics
 
     /// <summary>Gets the number of messages dropped because the queue was full.</summary>
     public long Dropped { get; internal set; }
+
+    /// <summary>
+    /// Gets the number of messages set aside for a drain report: left when the bus stopped or the queue was deleted, or
+    /// kept for the next stop's report because the dead-letter store failed when they had to be dead-lettered.
+    /// </summary>
+    public long Unprocessed { get; internal set; }
 }

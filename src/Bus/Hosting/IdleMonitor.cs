@@ -1,9 +1,14 @@
 namespace Bus;
 
 /// <summary>
-/// Lets callers wait until the bus is idle without polling: queues signal when they run empty, but only while
-/// someone waits, so the hot path pays one volatile read.
+/// Lets callers wait until the bus is idle without polling: ledgers signal when they run out of active messages, but
+/// only while someone waits, so the hot path pays one volatile read.
 /// </summary>
+/// <remarks>
+/// A waiter registers with an interlocked increment, a full fence, before it looks; a ledger changes its counters with
+/// interlocked writes before it reads <see cref="HasWaiters"/>. Either the ledger sees the waiter and signals, or the
+/// waiter's look sees the ledger's change.
+/// </remarks>
 internal sealed class IdleMonitor
 {
     private TaskCompletionSource _changed = NewSignal();
@@ -20,13 +25,8 @@ internal sealed class IdleMonitor
         {
             while (true)
             {
-                // Take the signal before checking: a queue running empty after the check completes this signal.
+                // Take the signal before looking: a ledger running out of work after the look completes this signal.
                 var changed = Volatile.Read(ref _changed);
-
-                // Workers write their counters and then read HasWaiters with plain (release/acquire) accesses, which
-                // a CPU may reorder. Flushing every core's store buffer here, on the rare waiting side, means either
-                // the worker saw this waiter and will signal, or this check sees the worker's counters.
-                Interlocked.MemoryBarrierProcessWide();
                 if (isIdle(state))
                 {
                     return;

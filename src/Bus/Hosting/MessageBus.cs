@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace Bus;
 
-/// <summary>The bus: publishing (route, then enqueue into every bound queue) and the lifecycle.</summary>
+/// <summary>
+/// The bus: publishing (route, then enqueue into every bound queue) and the lifecycle. Consuming and settling belong to
+/// the queues (<see cref="BusQueue"/>), stopping to <see cref="BusShutdown"/>, replay to <see cref="DeadLetterReplay"/>.
+/// </summary>
 [DebuggerDisplay("Bus {State}")]
 internal sealed class MessageBus : IMessageBus
 {
@@ -17,6 +20,8 @@ internal sealed class MessageBus : IMessageBus
     private readonly BusOptions _options;
     private readonly TimeProvider _time;
     private readonly BusTopology _topology;
+    private readonly BusShutdown _shutdown;
+    private readonly DeadLetterReplay _replay;
     private volatile BusState _state = BusState.Created;
     private Task<DrainReport>? _stopping;
     private long _unroutable;
@@ -34,12 +39,14 @@ internal sealed class MessageBus : IMessageBus
         _options = options.Value;
         _time = time;
         Clock = MessageClock.For(time);
-        DeadLetters = deadLetters;
-        Delayed = new DelayedDeliveries(this, time, _options.ScheduledCapacity);
-        Requests = new PendingRequests(_options.MaxPendingRequests);
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Bus");
         Observers = Observers.Create(observers, Logger);
+        Requests = new PendingRequests(_options.MaxPendingRequests);
+        DeadLetters = new DeadLetterSink(deadLetters, time, Logger, Observers, Requests);
+        Delayed = new DelayedDeliveries(this, time, _options.ScheduledCapacity, Idle);
         _topology = new BusTopology(this, _options, transport, services);
+        _shutdown = new BusShutdown(this, _topology);
+        _replay = new DeadLetterReplay(this, _topology);
     }
 
     public BusState State => _state;
@@ -59,14 +66,14 @@ internal sealed class MessageBus : IMessageBus
 
     internal MessageClock Clock { get; }
 
-    internal IDeadLetterStore DeadLetters { get; }
+    internal DeadLetterSink DeadLetters { get; }
 
     internal DelayedDeliveries Delayed { get; }
 
     internal PendingRequests Requests { get; }
 
     public ValueTask PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default) =>
-        PublishCoreAsync(message, null, null, null, null, null, cancellationToken);
+        PublishCoreAsync(message, null, null, null, null, null, null, cancellationToken);
 
     public ValueTask PublishAsync<TMessage>(TMessage message, string routingKey, CancellationToken cancellationToken = default)
     {
@@ -75,11 +82,24 @@ internal sealed class MessageBus : IMessageBus
             ThrowHelper.ThrowArgumentNull(nameof(routingKey));
         }
 
-        return PublishCoreAsync(message, null, routingKey, null, null, null, cancellationToken);
+        return PublishCoreAsync(message, null, routingKey, null, null, null, null, cancellationToken);
     }
 
     public ValueTask PublishAsync<TMessage>(TMessage message, PublishOptions? options, CancellationToken cancellationToken = default) =>
-        PublishCoreAsync(message, options, null, null, null, null, cancellationToken);
+        PublishCoreAsync(message, options, null, null, null, null, null, cancellationToken);
+
+    public ValueTask SendAsync<TMessage>(string queue, TMessage message, CancellationToken cancellationToken = default) =>
+        SendAsync(queue, message, null, cancellationToken);
+
+    public ValueTask SendAsync<TMessage>(string queue, TMessage message, PublishOptions? options, CancellationToken cancellationToken = default)
+    {
+        if (queue is null)
+        {
+            ThrowHelper.ThrowArgumentNull(nameof(queue));
+        }
+
+        return PublishCoreAsync(message, options, null, queue, null, null, null, cancellationToken);
+    }
 
     public Task<TResponse> RequestAsync<TRequest, TResponse>(TRequest request, CancellationToken cancellationToken = default) =>
         RequestAsync<TRequest, TResponse>(request, _options.DefaultRequestTimeout, cancellationToken);
@@ -93,7 +113,7 @@ internal sealed class MessageBus : IMessageBus
         }
 
         var requestId = MessageIdGenerator.Next(Clock.UtcNow());
-        var pending = new PendingRequest<TResponse>(typeof(TRequest));
+        using var pending = new PendingRequest<TResponse>(typeof(TRequest), timeout);
         if (!Requests.TryAdd(requestId, pending))
         {
             throw new InvalidOperationException(
@@ -103,12 +123,11 @@ internal sealed class MessageBus : IMessageBus
         try
         {
             var options = new PublishOptions { MessageId = requestId, Mandatory = true, Headers = s_requestHeaders };
-            await PublishCoreAsync(request, options, null, null, null, null, cancellationToken).ConfigureAwait(false);
-            return await pending.Response.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException) when (!pending.Response.IsCompleted)
-        {
-            throw new RequestTimeoutException(typeof(TRequest), timeout);
+            await PublishCoreAsync(request, options, null, null, null, null, pending, cancellationToken).ConfigureAwait(false);
+
+            // The response, a fault, the timeout and the token all complete the one task; the first wins.
+            pending.StartWaiting(_time, cancellationToken);
+            return await pending.Response.ConfigureAwait(false);
         }
         finally
         {
@@ -129,7 +148,7 @@ internal sealed class MessageBus : IMessageBus
             ThrowHelper.ThrowArgumentNull(nameof(message));
         }
 
-        var origin = QueueWorker.Current;
+        var origin = ConsumerSlot.Current;
         if (_state != BusState.Running)
         {
             ThrowHelper.ThrowNotRunning(typeof(TMessage), _state);
@@ -142,13 +161,14 @@ internal sealed class MessageBus : IMessageBus
             ThrowHelper.ThrowRoutingKeyTooLong(routingKey);
         }
 
-        var exchange = options?.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange<TMessage>();
+        var messageType = MessageTypeInfo<TMessage>.RoutesByRuntimeType ? message.GetType() : typeof(TMessage);
+        var exchange = options?.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange(messageType);
         var messageId = options?.MessageId ?? MessageIdGenerator.Next(Clock.UtcNow());
 
         // Stamped with its due time: that is when it is sent into the queues, and its time to live counts from then.
         var envelope = new Envelope(
             message,
-            typeof(TMessage),
+            messageType,
             messageId,
             options?.CorrelationId ?? origin?.CurrentCorrelationId ?? messageId,
             deliverAt,
@@ -162,8 +182,10 @@ internal sealed class MessageBus : IMessageBus
         {
             ScheduleResult.Scheduled => Task.FromResult(messageId),
             ScheduleResult.Full => throw new InvalidOperationException(
-                $"{_options.ScheduledCapacity} messages are already scheduled (BusOptions.ScheduledCapacity); {typeof(TMessage)} was not scheduled."),
-            _ => throw new BusNotRunningException(typeof(TMessage), BusState.Stopping),
+                $"{_options.ScheduledCapacity} messages are already scheduled (BusOptions.ScheduledCapacity); {messageType} was not scheduled."),
+            ScheduleResult.Duplicate => throw new InvalidOperationException(
+                $"A message with id {messageId} is already scheduled; {messageType} was not scheduled. Cancel the first (CancelScheduled) or give this one another id."),
+            _ => throw new BusNotRunningException(messageType, BusState.Stopping),
         };
     }
 
@@ -171,15 +193,18 @@ internal sealed class MessageBus : IMessageBus
 
     public bool CancelScheduled(Guid messageId) => Delayed.CancelPublish(messageId);
 
-    /// <summary>Routes a scheduled message that came due into its queues, without waiting (see <see cref="BusQueue.AcceptScheduled"/>).</summary>
-    internal void PublishScheduled(Exchange exchange, in Envelope envelope)
+    /// <summary>
+    /// Routes a scheduled message that came due into its queues, without waiting (see <see cref="BusQueue.AcceptScheduled"/>).
+    /// Returns how many queues took it; a routing strategy that throws is the caller's to handle.
+    /// </summary>
+    internal int PublishScheduled(Exchange exchange, in Envelope envelope)
     {
         var route = exchange.Route(new RoutingContext(envelope.MessageType, envelope.RoutingKey, envelope.Headers));
         if (route.Length == 0)
         {
             Interlocked.Increment(ref _unroutable);
             Log.ScheduledUnroutable(Logger, envelope.MessageId, envelope.MessageType, exchange.Name, envelope.RoutingKey);
-            return;
+            return 0;
         }
 
         Observers?.Published(envelope);
@@ -187,47 +212,15 @@ internal sealed class MessageBus : IMessageBus
         {
             queue.AcceptScheduled(envelope);
         }
-    }
 
-    /// <summary>Ends a message in the dead-letter store with its reason, logs it, and fails a requester waiting for it.</summary>
-    internal async ValueTask DeadLetterAsync(string queue, Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts)
-    {
-        var now = _time.GetUtcNow();
-        var firstFailedAt = envelope.Headers.TryGetValue(RetryHeaders.FirstFailedAt, out var first) && first is DateTimeOffset at ? at : now;
-        var deadLetter = new DeadLetter(
-            MessageIdGenerator.Next(now),
-            envelope,
-            queue,
-            reason,
-            description,
-            exception is null ? null : ErrorInfo.From(exception),
-            attempts,
-            firstFailedAt,
-            now);
-        Log.DeadLettered(Logger, exception, envelope.MessageId, envelope.MessageType, queue, reason, description);
-        await DeadLetters.AddAsync(deadLetter).ConfigureAwait(false);
-        Observers?.DeadLettered(deadLetter);
-        Requests.Fault(deadLetter);
-    }
-
-    public ValueTask SendAsync<TMessage>(string queue, TMessage message, CancellationToken cancellationToken = default) =>
-        SendAsync(queue, message, null, cancellationToken);
-
-    public ValueTask SendAsync<TMessage>(string queue, TMessage message, PublishOptions? options, CancellationToken cancellationToken = default)
-    {
-        if (queue is null)
-        {
-            ThrowHelper.ThrowArgumentNull(nameof(queue));
-        }
-
-        return PublishCoreAsync(message, options, null, queue, null, null, cancellationToken);
+        return route.Length;
     }
 
     /// <summary>
     /// The publish path: check, route, stamp the envelope, enqueue into every destination. It completes synchronously
     /// and allocates nothing when every queue has room. A <paramref name="routingKey"/> given apart from the options
-    /// wins; a <paramref name="queue"/> sends point-to-point; <paramref name="origin"/> is the worker of the consumer
-    /// publishing, if any.
+    /// wins; a <paramref name="queue"/> sends point-to-point; <paramref name="origin"/> is the consumer slot publishing,
+    /// if any; <paramref name="request"/> learns how many queues its request reached.
     /// </summary>
     internal ValueTask PublishCoreAsync<TMessage>(
         TMessage message,
@@ -235,7 +228,8 @@ internal sealed class MessageBus : IMessageBus
         string? routingKey,
         string? queue,
         Guid? correlationId,
-        QueueWorker? origin,
+        ConsumerSlot? origin,
+        PendingRequest? request,
         CancellationToken cancellationToken)
     {
         if (message is null)
@@ -243,7 +237,7 @@ internal sealed class MessageBus : IMessageBus
             ThrowHelper.ThrowArgumentNull(nameof(message));
         }
 
-        origin ??= QueueWorker.Current;
+        origin ??= ConsumerSlot.Current;
         var state = _state;
         if (state != BusState.Running && (state != BusState.Stopping || origin is null))
         {
@@ -262,6 +256,7 @@ internal sealed class MessageBus : IMessageBus
         }
 
         var headers = options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null;
+        var messageType = MessageTypeInfo<TMessage>.RoutesByRuntimeType ? message.GetType() : typeof(TMessage);
         BusQueue[] route;
         string exchangeName;
         if (queue is not null)
@@ -276,20 +271,23 @@ internal sealed class MessageBus : IMessageBus
         }
         else
         {
-            var exchange = options?.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange<TMessage>();
-            route = exchange.Route(new RoutingContext(typeof(TMessage), routingKey, headers ?? MessageHeaders.Empty));
+            var exchange = options?.Exchange is { } named ? _topology.GetExchange(named)
+                : MessageTypeInfo<TMessage>.RoutesByRuntimeType ? _topology.GetMessageExchange(messageType)
+                : _topology.GetMessageExchange<TMessage>();
+            route = exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty));
             exchangeName = exchange.Name;
             if (route.Length == 0)
             {
-                return Unroutable(typeof(TMessage), exchangeName, routingKey, options?.Mandatory == true);
+                return Unroutable(messageType, exchangeName, routingKey, options?.Mandatory == true);
             }
         }
 
+        request?.Routed(route.Length);
         var now = Clock.UtcNow();
         var messageId = options?.MessageId ?? MessageIdGenerator.Next(now);
         var envelope = new Envelope(
             message,
-            typeof(TMessage),
+            messageType,
             messageId,
             options?.CorrelationId ?? correlationId ?? origin?.CurrentCorrelationId ?? messageId,
             now,
@@ -319,7 +317,7 @@ internal sealed class MessageBus : IMessageBus
     /// queues with room get their copy (as RabbitMQ does).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask DeliverSlowAsync(BusQueue[] route, int index, EnqueueStatus status, Envelope envelope, QueueWorker? origin, CancellationToken cancellationToken)
+    private async ValueTask DeliverSlowAsync(BusQueue[] route, int index, EnqueueStatus status, Envelope envelope, ConsumerSlot? origin, CancellationToken cancellationToken)
     {
         Exception? refusal = null;
         for (var i = index; i < route.Length; i++)
@@ -388,88 +386,21 @@ internal sealed class MessageBus : IMessageBus
             _state = BusState.Running;
         }
 
-        _topology.StartWorkers();
+        _topology.StartReaders();
         Log.Started(Logger, _topology.QueueList.Length, _topology.ExchangeCount);
         return Task.CompletedTask;
     }
 
-    public Task<DrainReport> StopAsync(CancellationToken cancellationToken = default)
-    {
-        lock (_stateLock)
-        {
-            if (_stopping is null)
-            {
-                var wasRunning = _state == BusState.Running;
-                _state = wasRunning ? BusState.Stopping : BusState.Stopped;
-                _stopping = wasRunning ? StopRunningAsync(cancellationToken) : Task.FromResult(CloseWithoutConsumers());
-            }
-
-            return _stopping;
-        }
-    }
+    public Task<DrainReport> StopAsync(CancellationToken cancellationToken = default) => Stop(immediately: false, cancellationToken);
 
     public Task WaitForIdleAsync(CancellationToken cancellationToken = default) =>
         Idle.WaitAsync(static topology => topology.IsIdle(includeWaiting: false), _topology, cancellationToken);
 
-    public async Task<bool> ReplayAsync(Guid deadLetterId, string? queue = null, CancellationToken cancellationToken = default)
-    {
-        if (_state != BusState.Running)
-        {
-            throw new BusNotRunningException("Cannot replay a dead letter: the bus is not running.");
-        }
+    public Task<bool> ReplayAsync(Guid deadLetterId, string? queue = null, CancellationToken cancellationToken = default) =>
+        _replay.ReplayAsync(deadLetterId, queue, cancellationToken);
 
-        var deadLetter = await DeadLetters.GetAsync(deadLetterId, cancellationToken).ConfigureAwait(false);
-        if (deadLetter is null)
-        {
-            return false;
-        }
-
-        var target = _topology.GetQueueRoute(queue ?? deadLetter.Queue)[0];
-
-        // Removed first, so two concurrent replays cannot both deliver it; put back if the delivery does not happen.
-        if (!await DeadLetters.RemoveAsync(deadLetterId, cancellationToken).ConfigureAwait(false))
-        {
-            return false;
-        }
-
-        var envelope = deadLetter.Envelope.WithDeliveryCount(1).WithHeaders(MessageHeaders.With(deadLetter.Envelope.Headers, RetryHeaders.FirstFailedAt, null));
-        try
-        {
-            var status = target.TryEnqueue(envelope, origin: null);
-            if (status == EnqueueStatus.Full)
-            {
-                status = await target.EnqueueAsync(envelope, cancellationToken).ConfigureAwait(false);
-            }
-
-            if (status != EnqueueStatus.Accepted)
-            {
-                throw new QueueFullException(target.Name, envelope.MessageType, $"Queue '{target.Name}' did not accept the replayed message ({status}); it stays in the dead-letter store.");
-            }
-        }
-        catch
-        {
-            await DeadLetters.AddAsync(deadLetter, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
-
-        Log.Replayed(Logger, deadLetterId, envelope.MessageId, target.Name);
-        return true;
-    }
-
-    public async Task<int> ReplayAsync(DeadLetterQuery query, string? queue = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        var replayed = 0;
-        foreach (var deadLetter in await DeadLetters.QueryAsync(query, cancellationToken).ConfigureAwait(false))
-        {
-            if (await ReplayAsync(deadLetter.Id, queue, cancellationToken).ConfigureAwait(false))
-            {
-                replayed++;
-            }
-        }
-
-        return replayed;
-    }
+    public Task<int> ReplayAsync(DeadLetterQuery query, string? queue = null, CancellationToken cancellationToken = default) =>
+        _replay.ReplayAsync(query, queue, cancellationToken);
 
     public BusStatistics GetStatistics()
     {
@@ -480,164 +411,53 @@ internal sealed class MessageBus : IMessageBus
             statistics[i] = queues[i].GetStatistics();
         }
 
-        return new BusStatistics(Volatile.Read(ref _unroutable), DeadLetters.Count, (DeadLetters as InMemoryDeadLetterStore)?.Evicted ?? 0, statistics);
+        var store = DeadLetters.Store;
+        return new BusStatistics(Volatile.Read(ref _unroutable), store.Count, store.Evicted, statistics)
+        {
+            PendingRequests = Requests.Count,
+            Scheduled = Delayed.PublishCount,
+        };
     }
 
+    /// <summary>
+    /// Disposing a running bus stops it at once, without draining (the container that holds its consumers' services is
+    /// going away): what is not done is taken over, reported as unprocessed and dead-lettered. A stop in progress is
+    /// hurried the same way. Neither waits for a consumer.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await StopAsync(CancellationToken.None).ConfigureAwait(false);
+            _shutdown.Hurry();
+            await Stop(immediately: true, CancellationToken.None).ConfigureAwait(false);
             Delayed.Dispose();
         }
     }
 
+    /// <inheritdoc cref="DisposeAsync"/>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    private async Task<DrainReport> StopRunningAsync(CancellationToken cancellationToken)
+    /// <summary>Refuses every publish, consumers' too, before any queue closes: a publish into a closed queue must fail loudly.</summary>
+    internal void EnterStopped()
     {
-        Log.Stopping(Logger, _options.StopTimeout);
-        var stoppingSince = _time.GetUtcNow();
-        var drained = await DrainAsync(cancellationToken).ConfigureAwait(false);
-
-        // Refuse every publish, consumers' too, before any queue closes: a publish into a closed queue must fail
-        // loudly, not vanish.
         lock (_stateLock)
         {
             _state = BusState.Stopped;
         }
-
-        var waiting = Delayed.CloseAndTakeAll();
-        var queues = _topology.QueueList;
-        foreach (var queue in queues)
-        {
-            if (drained)
-            {
-                queue.Close();
-            }
-            else
-            {
-                queue.Abort();
-            }
-        }
-
-        // Consumers that ignore their cancelled token get until twice the stop timeout; then the report takes their
-        // messages. The deadline counts from the start of the stop, so it does not depend on how long the drain took.
-        var workers = new Task[queues.Length];
-        for (var i = 0; i < queues.Length; i++)
-        {
-            workers[i] = queues[i].WhenWorkersStopped();
-        }
-
-        var graceLeft = _options.StopTimeout == Timeout.InfiniteTimeSpan
-            ? Timeout.InfiniteTimeSpan
-            : TimeSpan.FromTicks(Math.Max(0, (stoppingSince + _options.StopTimeout + _options.StopTimeout - _time.GetUtcNow()).Ticks));
-        using var grace = new CancellationTokenSource(graceLeft, _time);
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(grace.Token, cancellationToken);
-        try
-        {
-            await Task.WhenAll(workers).WaitAsync(wait.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            foreach (var queue in queues)
-            {
-                queue.Abort();
-            }
-        }
-
-        return await ReportAsync(drained, queues, waiting).ConfigureAwait(false);
     }
 
-    private async Task<bool> DrainAsync(CancellationToken cancellationToken)
+    private Task<DrainReport> Stop(bool immediately, CancellationToken cancellationToken)
     {
-        using var timeout = new CancellationTokenSource(_options.StopTimeout, _time);
-        using var drain = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-        try
+        lock (_stateLock)
         {
-            await Idle.WaitAsync(static topology => topology.IsIdle(includeWaiting: true), _topology, drain.Token).ConfigureAwait(false);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>The queue name reports and dead letters give a scheduled message that was never routed.</summary>
-    internal const string ScheduledQueueName = "(scheduled)";
-
-    private async ValueTask DeadLetterScheduledAsync(UnprocessedMessage message, string description)
-    {
-        try
-        {
-            await DeadLetterAsync(ScheduledQueueName, message.Envelope, DeadLetterReason.BusStopped, description, null, 0).ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            Log.DeliveryBroke(Logger, exception, message.Envelope.MessageId, message.Envelope.MessageType, ScheduledQueueName);
-        }
-    }
-
-    /// <summary>A bus stopped before it started: nothing could have been published, so nothing is left.</summary>
-    private DrainReport CloseWithoutConsumers()
-    {
-        foreach (var queue in _topology.QueueList)
-        {
-            queue.Close();
-        }
-
-        return new DrainReport(drained: true, []);
-    }
-
-    /// <summary>Reports, logs and dead-letters (reason <see cref="DeadLetterReason.BusStopped"/>) what was not processed.</summary>
-    private async Task<DrainReport> ReportAsync(bool drained, BusQueue[] queues, List<DelayedDeliveries.Entry> waiting)
-    {
-        var left = new List<(BusQueue? Queue, UnprocessedMessage Message)>();
-        foreach (var entry in waiting)
-        {
-            var queue = entry.Queue?.Name ?? ScheduledQueueName;
-            left.Add((entry.Queue, new UnprocessedMessage(queue, entry.Envelope, wasInFlight: false)));
-        }
-
-        foreach (var queue in queues)
-        {
-            foreach (var message in await queue.CollectUnprocessedAsync().ConfigureAwait(false))
+            if (_stopping is null)
             {
-                left.Add((queue, message));
-            }
-        }
-
-        foreach (var group in left.GroupBy(l => l.Message.Queue, StringComparer.Ordinal))
-        {
-            Log.UnprocessedInQueue(Logger, group.Key, group.Count());
-        }
-
-        var unprocessed = new List<UnprocessedMessage>(left.Count);
-        foreach (var (queue, message) in left)
-        {
-            const string Description = "the bus stopped before it was processed";
-            if (queue is not null)
-            {
-                await queue.DeadLetterUnprocessedAsync(message, DeadLetterReason.BusStopped, Description).ConfigureAwait(false);
-            }
-            else
-            {
-                await DeadLetterScheduledAsync(message, Description).ConfigureAwait(false);
+                var wasRunning = _state == BusState.Running;
+                _state = wasRunning ? BusState.Stopping : BusState.Stopped;
+                _stopping = wasRunning ? _shutdown.StopAsync(immediately, cancellationToken) : Task.FromResult(_shutdown.CloseUnstarted());
             }
 
-            unprocessed.Add(message);
+            return _stopping;
         }
-
-        if (unprocessed.Count == 0)
-        {
-            Log.StoppedDrained(Logger);
-        }
-        else
-        {
-            Log.StoppedWithUnprocessed(Logger, unprocessed.Count);
-        }
-
-        return new DrainReport(drained && unprocessed.Count == 0, unprocessed);
     }
 }

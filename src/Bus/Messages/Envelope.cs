@@ -58,7 +58,7 @@ public readonly struct Envelope
         RoutingKey = routingKey;
         _headers = headers;
         _deliveryCountAndPriority = deliveryCount | (priority << PriorityShift);
-        _timeToLiveMilliseconds = timeToLive is { } given ? (uint)Math.Ceiling(given.TotalMilliseconds) : 0;
+        _timeToLiveTicks = timeToLive?.Ticks ?? 0;
     }
 
     private Envelope(in Envelope envelope, int deliveryCount, IReadOnlyDictionary<string, object?>? headers)
@@ -82,8 +82,8 @@ public readonly struct Envelope
     // message is measurable there.
     private readonly long _timestampTicks;
 
-    // Milliseconds, 0 for none: it fits the padding after the delivery count, so time to live costs no envelope space.
-    private readonly uint _timeToLiveMilliseconds;
+    // Ticks, 0 for none: exact, so a message is expired from the very tick its time to live runs out.
+    private readonly long _timeToLiveTicks;
 
     // The delivery count in the low 24 bits and the priority in the high 8: a separate byte would grow every envelope
     // by 8 bytes of padding, and 16 million deliveries of one message is more than any retry policy reaches.
@@ -120,11 +120,11 @@ public readonly struct Envelope
     public byte Priority => (byte)(_deliveryCountAndPriority >>> PriorityShift);
 
     /// <summary>Gets how long after <see cref="Timestamp"/> the message expires, or null when it does not.</summary>
-    public TimeSpan? TimeToLive => _timeToLiveMilliseconds == 0 ? null : TimeSpan.FromMilliseconds(_timeToLiveMilliseconds);
+    public TimeSpan? TimeToLive => _timeToLiveTicks == 0 ? null : TimeSpan.FromTicks(_timeToLiveTicks);
 
     internal long TimestampTicks => _timestampTicks;
 
-    internal uint TimeToLiveMilliseconds => _timeToLiveMilliseconds;
+    internal long TimeToLiveTicks => _timeToLiveTicks;
 
     /// <summary>The same message for another delivery.</summary>
     internal Envelope WithDeliveryCount(int deliveryCount) => new(this, deliveryCount, _headers);

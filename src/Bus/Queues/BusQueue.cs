@@ -4,49 +4,37 @@ using System.Runtime.CompilerServices;
 namespace Bus;
 
 /// <summary>
-/// A queue: transport storage, the workers that consume from it, the overflow for publishes made by consumers, and
-/// the counters that tell when it is idle.
+/// A queue: its lanes of storage, the readers and consumer slots that consume them, its <see cref="QueueLedger"/> and
+/// its <see cref="QueueSettlement"/>. Publishers come in through <see cref="TryEnqueue"/>; the retry schedule and the
+/// scheduled publishes through <see cref="Requeue"/> and <see cref="AcceptScheduled"/>.
 /// </summary>
 /// <remarks>
-/// <para>
-/// Accounting: every message a publisher offers increments <see cref="_enqueued"/> before it enters the storage, and
-/// ends exactly once: consumed, skipped as a duplicate, dead-lettered, dropped (and dead-lettered), or withdrawn (the
-/// publish did not go through). A message waiting for a delayed retry is still pending, counted in and out of the
-/// schedule. All counters only grow, so <see cref="BusTopology.IsIdle"/> can take a consistent snapshot by reading
-/// them twice.
-/// </para>
-/// <para>
-/// Storage is in lanes (<see cref="QueueLane"/>): one shared by all workers, or one per worker when the queue is
-/// partitioned by key, so that one worker alone consumes each key, in order.
-/// </para>
+/// Storage is in lanes (<see cref="QueueLane"/>): one shared by all consumer slots, or one per slot when the queue is
+/// partitioned by key, so that one slot alone consumes each key, in order.
 /// </remarks>
-[DebuggerDisplay("Queue {Name,nq}: depth {Depth}, pending {Pending}")]
+[DebuggerDisplay("Queue {Name,nq}: depth {Depth}, pending {Ledger.Pending}")]
 internal sealed class BusQueue
 {
     private readonly Lock _lock = new();
-    private readonly List<UnprocessedMessage> _returned = [];
     private readonly CancellationTokenSource _consumerCancellation = new();
     private readonly QueueLane[] _lanes;
     private readonly PartitionKey[] _partitionKeys;
     private volatile bool _closed;
     private volatile bool _aborted;
-    private volatile ConsumerRegistration[] _registrations = [];
-    private volatile QueueWorker[] _workers = [];
-    private PaddedCounter _enqueued;
-    private long _dropped;
-    private long _withdrawn;
-    private long _requeued;
-    private long _endedByBus;
     private volatile bool _deleted;
+    private volatile ConsumerRegistration[] _registrations = [];
+    private volatile QueueReader[] _readers = [];
 
     public BusQueue(MessageBus bus, string name, QueueOptions options, IMessageTransport transport)
     {
         Bus = bus;
         Name = name;
         Options = options.Clone();
-        TimeToLiveMilliseconds = Options.TimeToLive is { } ttl ? (uint)Math.Ceiling(ttl.TotalMilliseconds) : 0;
+        TimeToLiveTicks = Options.TimeToLive?.Ticks ?? 0;
         Deduplication = Options.DeduplicationCapacity > 0 ? new DeduplicationWindow(Options.DeduplicationCapacity) : null;
         _partitionKeys = [.. Options.PartitionKeys];
+        Ledger = new QueueLedger(name, bus.Idle);
+        Settlement = new QueueSettlement(this);
         _lanes = CreateLanes(transport);
         Route = [this];
     }
@@ -57,11 +45,15 @@ internal sealed class BusQueue
 
     public MessageBus Bus { get; }
 
+    public QueueLedger Ledger { get; }
+
+    public QueueSettlement Settlement { get; }
+
     /// <summary>A route to this queue alone, for point-to-point sends.</summary>
     public BusQueue[] Route { get; }
 
-    /// <summary>The queue's time to live in milliseconds, 0 for none.</summary>
-    public uint TimeToLiveMilliseconds { get; }
+    /// <summary>The queue's time to live in ticks, 0 for none.</summary>
+    public long TimeToLiveTicks { get; }
 
     public DeduplicationWindow? Deduplication { get; }
 
@@ -75,6 +67,7 @@ internal sealed class BusQueue
     /// <summary>Whether the queue was deleted (rather than closed by the bus stopping).</summary>
     public bool IsDeleted => _deleted;
 
+    /// <summary>Messages waiting in the lanes, parked ones included: it can exceed the capacity by what is parked.</summary>
     public int Depth
     {
         get
@@ -89,18 +82,14 @@ internal sealed class BusQueue
         }
     }
 
-    public long Pending
+    /// <summary>
+    /// Counts a publish in and stores it if there is room. A consumer's publish (<paramref name="origin"/> set) never
+    /// waits: it parks beside a full queue in Wait mode. <see cref="EnqueueStatus.Full"/> asks the publisher to wait with
+    /// <see cref="EnqueueAsync"/>; the message is not counted meanwhile.
+    /// </summary>
+    public EnqueueStatus TryEnqueue(in Envelope envelope, ConsumerSlot? origin)
     {
-        get
-        {
-            var counters = ReadCounters();
-            return counters.Enqueued - counters.Finished;
-        }
-    }
-
-    public EnqueueStatus TryEnqueue(in Envelope envelope, QueueWorker? origin)
-    {
-        Interlocked.Increment(ref _enqueued.Value);
+        Ledger.Accept();
         var lane = LaneOf(envelope);
 
         // A consumer's publish goes behind messages it (or another consumer) already parked, to keep its order; only
@@ -110,54 +99,34 @@ internal sealed class BusQueue
             return EnqueueStatus.Accepted;
         }
 
-        if (_closed)
+        var status = _closed ? EnqueueStatus.Closed
+            : Options.FullMode == QueueFullMode.Reject ? EnqueueStatus.Rejected
+            : origin is null ? EnqueueStatus.Full
+            : lane.Park(envelope);
+        if (status != EnqueueStatus.Accepted)
         {
-            Withdraw();
-            return EnqueueStatus.Closed;
+            Ledger.Withdraw();
         }
 
-        if (Options.FullMode == QueueFullMode.Reject)
-        {
-            Withdraw();
-            return EnqueueStatus.Rejected;
-        }
-
-        if (origin is null)
-        {
-            return EnqueueStatus.Full;
-        }
-
-        var parked = lane.Park(envelope);
-        if (parked != EnqueueStatus.Accepted)
-        {
-            Withdraw();
-        }
-
-        return parked;
+        return status;
     }
 
-    /// <summary>Waits for room; called after <see cref="TryEnqueue"/> returned <see cref="EnqueueStatus.Full"/>.</summary>
+    /// <summary>Waits for room, then counts the message in and stores it; after <see cref="TryEnqueue"/> said Full.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<EnqueueStatus> EnqueueAsync(Envelope envelope, CancellationToken cancellationToken)
     {
         var lane = LaneOf(envelope);
-        try
+        while (await lane.WaitForRoomAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (await lane.WaitForRoomAsync(cancellationToken).ConfigureAwait(false))
+            Ledger.Accept();
+            if (lane.TryStore(envelope))
             {
-                if (lane.TryStore(envelope))
-                {
-                    return EnqueueStatus.Accepted;
-                }
+                return EnqueueStatus.Accepted;
             }
-        }
-        catch
-        {
-            Withdraw();
-            throw;
+
+            Ledger.Withdraw();
         }
 
-        Withdraw();
         return EnqueueStatus.Closed;
     }
 
@@ -167,12 +136,12 @@ internal sealed class BusQueue
     /// </summary>
     public void Requeue(in Envelope envelope)
     {
-        // Out of the schedule before into the storage: in between it counts as pending, never as gone.
-        Interlocked.Increment(ref _requeued);
+        // Active again before it can be taken: in between it counts as pending, never as gone.
+        Ledger.Resume(WaitKind.Schedule);
         if (AcceptUnbounded(envelope) == EnqueueStatus.Closed)
         {
-            // Closed while the retry was on its way: the stop or delete collects it from here.
-            ReturnUnprocessed([envelope], wereInFlight: false);
+            // Closed while the retry was on its way: the stop or the deletion reports it.
+            Settlement.SetAside(envelope, wasInFlight: false);
         }
     }
 
@@ -182,10 +151,10 @@ internal sealed class BusQueue
     /// </summary>
     public void AcceptScheduled(in Envelope envelope)
     {
-        Interlocked.Increment(ref _enqueued.Value);
+        Ledger.Accept();
         if (AcceptUnbounded(envelope) == EnqueueStatus.Closed)
         {
-            ReturnUnprocessed([envelope], wereInFlight: false);
+            Settlement.SetAside(envelope, wasInFlight: false);
         }
     }
 
@@ -213,7 +182,7 @@ internal sealed class BusQueue
 
         if (Bus.State == BusState.Running)
         {
-            StartWorkers();
+            StartReaders();
         }
     }
 
@@ -233,29 +202,46 @@ internal sealed class BusQueue
         return null;
     }
 
-    /// <summary>Starts the workers once the queue has a consumer; idempotent.</summary>
-    public void StartWorkers()
+    /// <summary>Starts reading once the queue has a consumer; idempotent.</summary>
+    public void StartReaders()
     {
         lock (_lock)
         {
-            if (_workers.Length > 0 || _registrations.Length == 0 || _closed)
+            if (_readers.Length > 0 || _registrations.Length == 0 || _closed)
             {
                 return;
             }
 
-            var workers = new QueueWorker[Options.Concurrency];
-            for (var i = 0; i < workers.Length; i++)
+            var batch = BatchRegistration;
+            var readers = new QueueReader[_lanes.Length];
+            for (var i = 0; i < readers.Length; i++)
             {
-                var lane = _lanes[i % _lanes.Length];
-                workers[i] = BatchRegistration is { } batch ? new BatchWorker(this, lane, i, batch) : new MessageWorker(this, lane, i);
+                // A partition is read by one slot, named by its index; a shared lane by all of them.
+                readers[i] = _lanes.Length > 1
+                    ? new QueueReader(this, _lanes[i], i, 1, batch)
+                    : new QueueReader(this, _lanes[i], 0, Options.Concurrency, batch);
             }
 
-            _workers = workers;
-            foreach (var worker in workers)
+            _readers = readers;
+            foreach (var reader in readers)
             {
-                worker.Start();
+                reader.Start();
             }
         }
+    }
+
+    /// <summary>Whether a message's time to live, or the queue's, has run out: the shorter wins, as in RabbitMQ.</summary>
+    public bool IsExpired(in Envelope envelope)
+    {
+        var own = envelope.TimeToLiveTicks;
+        var queue = TimeToLiveTicks;
+        if ((own | queue) == 0)
+        {
+            return false;
+        }
+
+        var limit = own == 0 ? queue : queue == 0 ? own : Math.Min(own, queue);
+        return Bus.Clock.UtcNow().UtcTicks >= envelope.TimestampTicks + limit;
     }
 
     /// <summary>Marks the queue deleted, then closes it.</summary>
@@ -265,7 +251,7 @@ internal sealed class BusQueue
         Close();
     }
 
-    /// <summary>Refuses further messages. Workers take what is left, then stop.</summary>
+    /// <summary>Refuses further messages. Readers take what is left, then end.</summary>
     public void Close()
     {
         lock (_lock)
@@ -279,160 +265,80 @@ internal sealed class BusQueue
         }
     }
 
-    /// <summary>Cancels the consumers' tokens and makes workers stop after their current message.</summary>
+    /// <summary>Cancels the consumers' tokens and makes slots stop after their current message.</summary>
     public void Abort()
     {
         _aborted = true;
         _consumerCancellation.Cancel();
         Close();
+        foreach (var reader in _readers)
+        {
+            reader.Abort();
+        }
     }
 
-    public Task WhenWorkersStopped()
+    /// <summary>Completes when the readers have taken everything and ended, after <see cref="Close"/>.</summary>
+    public Task WhenQuietAsync()
     {
-        var workers = _workers;
-        var tasks = new Task[workers.Length];
-        for (var i = 0; i < workers.Length; i++)
+        var readers = _readers;
+        var quiet = new Task[readers.Length];
+        for (var i = 0; i < readers.Length; i++)
         {
-            tasks[i] = workers[i].Completion;
+            quiet[i] = readers[i].WhenQuietAsync();
         }
 
-        return Task.WhenAll(tasks);
+        return Task.WhenAll(quiet);
     }
 
     /// <summary>
-    /// Takes every message that will not be processed: stuck in a consumer, returned by workers, parked or stored.
-    /// Called once the workers were aborted: a worker inside a consumer has its message taken over (whatever the
-    /// consumer does later no longer counts); the others are about to stop, and are waited for so that what they
-    /// hand back is in the result.
+    /// Takes every message that will not be processed, once the queue was closed or aborted: those in consumers that
+    /// still run (taken over: whatever those consumers do later no longer counts), those set aside, parked or stored.
+    /// Each is counted as reported.
     /// </summary>
-    public async Task<List<UnprocessedMessage>> CollectUnprocessedAsync()
+    public async Task<List<UnprocessedMessage>> CollectAsync()
     {
-        var unprocessed = new List<UnprocessedMessage>();
-        var stopping = new List<Task>();
-        foreach (var worker in _workers)
+        var report = new List<UnprocessedMessage>();
+        foreach (var reader in _readers)
         {
-            if (!worker.TryTakeOverInFlight(unprocessed))
-            {
-                stopping.Add(worker.Completion);
-            }
+            reader.TakeOver(report);
         }
 
-        await Task.WhenAll(stopping).ConfigureAwait(false);
-        lock (_lock)
+        await WhenQuietAsync().ConfigureAwait(false);
+        foreach (var reader in _readers)
         {
-            unprocessed.AddRange(_returned);
-            _returned.Clear();
+            reader.StopWatching();
         }
 
+        var left = new List<Envelope>();
         foreach (var lane in _lanes)
         {
-            lane.TakeAll(Name, unprocessed);
+            lane.TakeAll(left);
         }
 
-        return unprocessed;
-    }
-
-    /// <summary>
-    /// Dead-letters a message the bus could not process (stop or delete), and counts it as ended. It is in the
-    /// caller's report as well, so a dead-letter store that fails here is logged and does not fail the stop.
-    /// </summary>
-    public async ValueTask DeadLetterUnprocessedAsync(UnprocessedMessage message, DeadLetterReason reason, string description)
-    {
-        var attempts = message.Envelope.DeliveryCount - (message.WasInFlight ? 0 : 1);
-        try
-        {
-            await DeadLetterAsync(message.Envelope, reason, description, null, attempts).ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            Log.DeliveryBroke(Bus.Logger, exception, message.Envelope.MessageId, message.Envelope.MessageType, Name);
-        }
-        finally
-        {
-            Interlocked.Increment(ref _endedByBus);
-        }
-    }
-
-    /// <summary>Called by a worker that stops with messages it took but did not process.</summary>
-    public void ReturnUnprocessed(ReadOnlySpan<Envelope> envelopes, bool wereInFlight)
-    {
-        lock (_lock)
-        {
-            foreach (var envelope in envelopes)
-            {
-                _returned.Add(new UnprocessedMessage(Name, envelope, wereInFlight));
-            }
-        }
-    }
-
-    /// <summary>
-    /// Ends a message in the dead-letter store with its reason, and logs it. Attempts is how many deliveries failed.
-    /// </summary>
-    public ValueTask DeadLetterAsync(Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts) =>
-        Bus.DeadLetterAsync(Name, envelope, reason, description, exception, attempts);
-
-    /// <summary>Wakes idle waiters when this queue has nothing left to do now; cheap when nobody waits.</summary>
-    public void NotifyIfIdle()
-    {
-        if (Bus.Idle.HasWaiters)
-        {
-            var counters = ReadCounters();
-            if (counters.Enqueued - counters.Finished - counters.WaitingForTime == 0)
-            {
-                Bus.Idle.Signal();
-            }
-        }
-    }
-
-    /// <summary>Reads the monotonic counters (see the class remarks).</summary>
-    public QueueCounters ReadCounters()
-    {
-        long finished = Volatile.Read(ref _dropped) + Volatile.Read(ref _withdrawn) + Volatile.Read(ref _endedByBus);
-        long scheduled = 0;
-        long windowHeld = 0;
-        long windowReleased = 0;
-        foreach (var worker in _workers)
-        {
-            finished += worker.Finished;
-            scheduled += worker.RetriesScheduled;
-            // Held before released, as scheduled before requeued: a count read late errs towards pending.
-            windowHeld += worker.WindowHeld;
-            windowReleased += worker.WindowReleased;
-        }
-
-        var requeued = Volatile.Read(ref _requeued);
-
-        // Read last: a message that finishes after the reads above still counts as pending, never as gone.
-        var enqueued = Volatile.Read(ref _enqueued.Value);
-        return new QueueCounters(enqueued, finished, scheduled, requeued, windowHeld, windowReleased);
+        Settlement.Report(report, [.. left], wereInFlight: false);
+        Settlement.TakeReport(report);
+        return report;
     }
 
     public QueueStatistics GetStatistics()
     {
-        var statistics = new QueueStatistics(Name, Depth);
-        foreach (var worker in _workers)
-        {
-            worker.AddTo(statistics);
-        }
-
-        var counters = ReadCounters();
-        statistics.Pending = counters.Enqueued - counters.Finished;
-        statistics.WaitingForRetry = counters.WaitingForRetry;
-        statistics.Enqueued = counters.Enqueued - Volatile.Read(ref _withdrawn);
-        statistics.Dropped = Volatile.Read(ref _dropped);
-        statistics.DeadLettered += statistics.Dropped + Volatile.Read(ref _endedByBus);
+        var depth = Depth;
+        var statistics = new QueueStatistics(Name, depth, Options.Capacity);
+        Ledger.AddTo(statistics);
+        statistics.InFlight = Math.Max(0, statistics.Pending - statistics.WaitingForRetry - Ledger.WaitingInBatches - depth);
         return statistics;
     }
 
     private QueueLane[] CreateLanes(IMessageTransport transport)
     {
+        var hasLeases = (transport.Features & TransportFeatures.Leases) != 0;
         var count = Options.LaneCount;
         if (count == 1)
         {
-            return [new QueueLane(transport.CreateQueue(Name, Options, OnDropped), Options.EffectiveOverflowCapacity)];
+            return [new QueueLane(this, Name, transport.CreateQueue(Name, Options, OnDropped), Options.EffectiveOverflowCapacity, hasLeases)];
         }
 
-        // A partition is a queue of its own to the transport, read by one worker; the queue's bounds are shared out.
+        // A partition is a queue of its own to the transport, read by one slot; the queue's bounds are shared out.
         var partition = Options.Clone();
         partition.Capacity = DivideRoundingUp(Options.Capacity, count);
         partition.OverflowCapacity = DivideRoundingUp(Options.EffectiveOverflowCapacity, count);
@@ -440,7 +346,8 @@ internal sealed class BusQueue
         var lanes = new QueueLane[count];
         for (var i = 0; i < count; i++)
         {
-            lanes[i] = new QueueLane(transport.CreateQueue($"{Name}#{i}", partition, OnDropped), partition.EffectiveOverflowCapacity);
+            var name = $"{Name}#{i}";
+            lanes[i] = new QueueLane(this, name, transport.CreateQueue(name, partition, OnDropped), partition.EffectiveOverflowCapacity, hasLeases);
         }
 
         return lanes;
@@ -484,53 +391,16 @@ internal sealed class BusQueue
         return !lane.HasParked && lane.TryStore(envelope) ? EnqueueStatus.Accepted : lane.ParkUnbounded(envelope);
     }
 
-    private void Withdraw()
-    {
-        Interlocked.Increment(ref _withdrawn);
-        NotifyIfIdle();
-    }
-
+    /// <summary>
+    /// A message the full queue dropped in a drop mode (called by the storage, outside its lock): it ends in the
+    /// dead-letter store as overflow, or, if that store fails, in the stop report; the settlement observes either way.
+    /// </summary>
     private void OnDropped(Envelope envelope)
     {
-        Log.MessageDropped(Bus.Logger, Name, envelope.MessageId, envelope.MessageType, Options.FullMode);
-        var stored = DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"queue '{Name}' was full ({Options.FullMode})", null, envelope.DeliveryCount - 1);
-        if (stored.IsCompletedSuccessfully)
+        var settling = Settlement.DroppedAsync(envelope);
+        if (!settling.IsCompletedSuccessfully)
         {
-            Dropped();
-        }
-        else
-        {
-            _ = DroppedAfterAsync(stored);
+            _ = settling.AsTask();
         }
     }
-
-    private async Task DroppedAfterAsync(ValueTask stored)
-    {
-        try
-        {
-            await stored.ConfigureAwait(false);
-        }
-        finally
-        {
-            Dropped();
-        }
-    }
-
-    private void Dropped()
-    {
-        Interlocked.Increment(ref _dropped);
-        NotifyIfIdle();
-    }
-}
-
-/// <summary>
-/// A queue's monotonic counters at one moment. Pending = <see cref="Enqueued"/> - <see cref="Finished"/>; of those,
-/// <see cref="WaitingForRetry"/> wait outside the queue for a delayed retry, and <see cref="WaitingForTime"/> wait for
-/// the clock: those plus messages held in batches until their window passes.
-/// </summary>
-internal readonly record struct QueueCounters(long Enqueued, long Finished, long RetriesScheduled, long Requeued, long WindowHeld, long WindowReleased)
-{
-    public long WaitingForRetry => RetriesScheduled - Requeued;
-
-    public long WaitingForTime => WaitingForRetry + WindowHeld - WindowReleased;
 }

@@ -3,37 +3,58 @@ using System.Diagnostics;
 namespace Bus;
 
 /// <summary>
-/// One line of messages within a queue: the transport's storage and the overflow beside it. A queue has one lane that
-/// all its workers share, or, when it is partitioned by key, one lane per worker.
+/// One line of messages within a queue: the transport's storage and the overflow beside it, read by one
+/// <see cref="QueueReader"/>. A queue has one lane that all its consumers share, or, when it is partitioned by key,
+/// one lane per consumer.
 /// </summary>
 /// <remarks>
 /// The overflow: a consumer that waited for room in a full queue could be waiting for itself (it is the queue's only
-/// worker, or the queues form a cycle). So a publish from a consumer parks the message in the overflow instead, and
-/// workers take from the overflow before the storage. Retries that come due while the lane is full wait there too.
-/// <see cref="_lock"/> guards the overflow and <see cref="_closed"/>; the transport is only called under it to move
-/// parked messages into free room, and the transport never calls back into the queue in Wait mode (the only mode with
-/// an overflow), so the lock order cannot invert.
+/// consumer, or the queues form a cycle). So a publish from a consumer parks the message in the overflow instead, and
+/// readers take from the overflow before the storage. Retries and scheduled messages that come due while the lane is
+/// full wait there too. <see cref="_lock"/> guards the overflow and <see cref="_closed"/>; the storage is only called
+/// under it to move parked messages into free room, and the storage never calls back into the lane in Wait mode (the
+/// only mode with a bounded overflow), so the lock order cannot invert.
 /// </remarks>
-[DebuggerDisplay("Lane: depth {Depth}, parked {_overflowCount}")]
-internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
+[DebuggerDisplay("Lane {Name,nq}: depth {Depth}, parked {_overflowCount}")]
+internal sealed class QueueLane
 {
+    /// <summary>The lease of a delivery that has none: taken from the overflow, or from a transport without leases.</summary>
+    public const long NoLease = -1;
+
     private readonly Lock _lock = new();
     private readonly Queue<Envelope> _overflow = new();
-    private readonly IConsumerPresence? _presence = storage as IConsumerPresence;
+    private readonly ITransportQueue _storage;
+    private readonly int _overflowCapacity;
+    private readonly BusQueue _queue;
     private volatile int _overflowCount;
     private bool _closed;
 
-    public int Depth => storage.Count + _overflowCount;
+    public QueueLane(BusQueue queue, string name, ITransportQueue storage, int overflowCapacity, bool hasLeases)
+    {
+        _queue = queue;
+        Name = name;
+        _storage = storage;
+        _overflowCapacity = overflowCapacity;
+        HasLeases = hasLeases;
+    }
+
+    public string Name { get; }
+
+    /// <summary>Whether the storage leases its deliveries, to be settled (see <see cref="TransportFeatures.Leases"/>).</summary>
+    public bool HasLeases { get; }
+
+    /// <summary>Messages waiting: stored and parked. It can exceed the capacity by what is parked.</summary>
+    public int Depth => _storage.Count + _overflowCount;
 
     /// <summary>Whether messages are parked beside the full storage.</summary>
     public bool HasParked => _overflowCount != 0;
 
-    public bool TryStore(in Envelope envelope) => storage.TryEnqueue(envelope);
+    public bool TryStore(in Envelope envelope) => _storage.TryEnqueue(envelope);
 
-    public ValueTask<bool> WaitForRoomAsync(CancellationToken cancellationToken) => storage.WaitToEnqueueAsync(cancellationToken);
+    public ValueTask<bool> WaitForRoomAsync(CancellationToken cancellationToken) => _storage.WaitToEnqueueAsync(cancellationToken);
 
     /// <summary>Parks a consumer's publish beside the full storage, bounded by the overflow capacity.</summary>
-    public EnqueueStatus Park(in Envelope envelope) => Park(envelope, overflowCapacity);
+    public EnqueueStatus Park(in Envelope envelope) => Park(envelope, _overflowCapacity);
 
     /// <summary>
     /// Parks a message that must not be refused for lack of room (a retry or scheduled message that came due; the
@@ -41,29 +62,40 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
     /// </summary>
     public EnqueueStatus ParkUnbounded(in Envelope envelope) => Park(envelope, int.MaxValue);
 
-    public bool TryTake(out Envelope envelope)
+    /// <summary>Takes the next message: parked ones first (they were refused room before those stored after them).</summary>
+    public bool TryTake(out Envelope envelope, out long lease)
     {
         if (_overflowCount != 0 && TryTakeParked(out envelope))
         {
-            // A consumer woken for messages in the storage took a parked one instead: wake another for those.
-            _presence?.ShareOut();
+            lease = NoLease;
             return true;
         }
 
-        return storage.TryDequeue(out envelope);
+        return _storage.TryReceive(out envelope, out lease);
     }
 
-    /// <summary>
-    /// Waits for a message. Without a token the storage reuses one waiter instead of allocating one per wait, and
-    /// <see cref="Close"/> ends the wait; a token (a batch window) costs an allocation per wait.
-    /// </summary>
-    public ValueTask<bool> WaitToTakeAsync(CancellationToken cancellationToken = default) => storage.WaitToDequeueAsync(cancellationToken);
+    /// <summary>Waits for a message; without a token it allocates nothing. <see cref="Close"/> ends the wait.</summary>
+    public ValueTask<bool> WaitToTakeAsync(CancellationToken cancellationToken = default) => _storage.WaitToReceiveAsync(cancellationToken);
 
-    /// <summary>A worker begins taking messages (see <see cref="IConsumerPresence"/>).</summary>
-    public void Resume() => _presence?.Resume();
+    /// <summary>Settles a leased delivery with the storage; a failure is logged, and the bus's own outcome stands.</summary>
+    public void SettleLease(long lease, DeliveryOutcome outcome)
+    {
+        ValueTask settling;
+        try
+        {
+            settling = _storage.SettleAsync(lease, outcome);
+        }
+        catch (Exception exception)
+        {
+            Log.LeaseSettlementFailed(_queue.Bus.Logger, exception, Name, outcome);
+            return;
+        }
 
-    /// <summary>A worker stops taking messages; <paramref name="shareOut"/> when a delivery it started went asynchronous.</summary>
-    public void Pause(bool shareOut) => _presence?.Pause(shareOut);
+        if (!settling.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(settling, outcome);
+        }
+    }
 
     /// <summary>Refuses further messages; what is stored or parked can still be taken.</summary>
     public void Close()
@@ -73,7 +105,42 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
             _closed = true;
         }
 
-        storage.Complete();
+        _storage.Complete();
+    }
+
+    /// <summary>Takes everything parked and stored, once no reader takes from the lane any more.</summary>
+    public void TakeAll(List<Envelope> into)
+    {
+        lock (_lock)
+        {
+            while (_overflow.TryDequeue(out var parked))
+            {
+                into.Add(parked);
+            }
+
+            _overflowCount = 0;
+        }
+
+        while (_storage.TryReceive(out var stored, out var lease))
+        {
+            into.Add(stored);
+            if (HasLeases)
+            {
+                SettleLease(lease, DeliveryOutcome.Requeued);
+            }
+        }
+    }
+
+    private async Task ObserveAsync(ValueTask settling, DeliveryOutcome outcome)
+    {
+        try
+        {
+            await settling.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.LeaseSettlementFailed(_queue.Bus.Logger, exception, Name, outcome);
+        }
     }
 
     private bool TryTakeParked(out Envelope envelope)
@@ -87,25 +154,6 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
             }
 
             return false;
-        }
-    }
-
-    /// <summary>Takes everything parked and stored, once the workers have stopped.</summary>
-    public void TakeAll(string queue, List<UnprocessedMessage> into)
-    {
-        lock (_lock)
-        {
-            while (_overflow.TryDequeue(out var parked))
-            {
-                into.Add(new UnprocessedMessage(queue, parked, wasInFlight: false));
-            }
-
-            _overflowCount = 0;
-        }
-
-        while (storage.TryDequeue(out var stored))
-        {
-            into.Add(new UnprocessedMessage(queue, stored, wasInFlight: false));
         }
     }
 
@@ -125,9 +173,9 @@ internal sealed class QueueLane(ITransportQueue storage, int overflowCapacity)
 
             _overflow.Enqueue(envelope);
 
-            // Room may have appeared since the failed write; moving parked messages into it now means a worker that
+            // Room may have appeared since the failed write; moving parked messages into it now means a reader that
             // found both empty and went to sleep on the storage is woken.
-            while (_overflow.TryPeek(out var head) && storage.TryEnqueue(head))
+            while (_overflow.TryPeek(out var head) && _storage.TryEnqueue(head))
             {
                 _overflow.Dequeue();
             }

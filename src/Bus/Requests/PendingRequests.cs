@@ -39,36 +39,106 @@ internal sealed class PendingRequests(int capacity)
     public bool TryRespond(Guid requestId, object? response) =>
         _pending.TryGetValue(requestId, out var request) && request.TryComplete(response);
 
-    /// <summary>Fails the requester of a request that ended in the dead-letter store.</summary>
+    /// <summary>Tells the requester that one copy of its request ended in the dead-letter store.</summary>
     public void Fault(DeadLetter deadLetter)
     {
         if (Volatile.Read(ref _count) != 0 && _pending.TryGetValue(deadLetter.Envelope.MessageId, out var request))
         {
-            request.Fail(deadLetter);
+            request.Fault(deadLetter);
         }
     }
 }
 
-/// <summary>One requester waiting.</summary>
+/// <summary>
+/// One requester waiting: its response, a fault, its timeout or its cancellation completes it, whichever comes first,
+/// through one completion source, so the requester gets exactly one of them.
+/// </summary>
+/// <remarks>
+/// A request published to a fanout reaches several queues; it faults only once every copy has ended in the dead-letter
+/// store, so a queue that fails cannot fault a request another queue answers. The number of copies is learned when the
+/// publish routes it, possibly after a fast consumer already failed one: until then a large hold keeps the count of
+/// copies left from reaching zero.
+/// </remarks>
 internal abstract class PendingRequest
 {
+    private const int RoutingHold = 1 << 30;
+    private int _copiesLeft = RoutingHold;
+    private DeadLetter? _lastFault;
+
+    /// <summary>The publish routed the request to this many queues.</summary>
+    public void Routed(int copies)
+    {
+        if (Interlocked.Add(ref _copiesLeft, copies - RoutingHold) == 0)
+        {
+            FailWith(Volatile.Read(ref _lastFault)!);
+        }
+    }
+
     public abstract bool TryComplete(object? response);
 
-    public abstract void Fail(DeadLetter deadLetter);
+    /// <summary>One copy of the request was dead-lettered.</summary>
+    public void Fault(DeadLetter deadLetter)
+    {
+        Volatile.Write(ref _lastFault, deadLetter);
+        if (Interlocked.Decrement(ref _copiesLeft) == 0)
+        {
+            FailWith(deadLetter);
+        }
+    }
+
+    protected abstract void FailWith(DeadLetter deadLetter);
 }
 
 /// <inheritdoc cref="PendingRequest"/>
-internal sealed class PendingRequest<TResponse>(Type requestType) : PendingRequest
+internal sealed class PendingRequest<TResponse> : PendingRequest, IDisposable
 {
     // Continuations run asynchronously: completing a request must not run the requester on the responder's thread.
     private readonly TaskCompletionSource<TResponse> _response = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Type _requestType;
+    private readonly TimeSpan _timeout;
+    private ITimer? _timer;
+    private CancellationTokenRegistration _cancellation;
+
+    public PendingRequest(Type requestType, TimeSpan timeout)
+    {
+        _requestType = requestType;
+        _timeout = timeout;
+    }
 
     public Task<TResponse> Response => _response.Task;
+
+    /// <summary>Starts the timeout and watches the token; whichever fires first ends the request, unless a response did.</summary>
+    public void StartWaiting(TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (_timeout != Timeout.InfiniteTimeSpan)
+        {
+            _timer = time.CreateTimer(
+                static state => ((PendingRequest<TResponse>)state!).TimedOut(),
+                this,
+                _timeout,
+                Timeout.InfiniteTimeSpan);
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            _cancellation = cancellationToken.UnsafeRegister(
+                static (state, token) => ((PendingRequest<TResponse>)state!)._response.TrySetCanceled(token),
+                this);
+        }
+    }
 
     public override bool TryComplete(object? response) => response is TResponse typed
         ? _response.TrySetResult(typed)
         : _response.TrySetException(new RequestFaultException(
-            $"The response to {requestType} is {response?.GetType().ToString() ?? "null"}; the requester expects {typeof(TResponse)}."));
+            $"The response to {_requestType} is {response?.GetType().ToString() ?? "null"}; the requester expects {typeof(TResponse)}."));
 
-    public override void Fail(DeadLetter deadLetter) => _response.TrySetException(new RequestFaultException(requestType, deadLetter));
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _cancellation.Dispose();
+    }
+
+    protected override void FailWith(DeadLetter deadLetter) => _response.TrySetException(new RequestFaultException(_requestType, deadLetter));
+
+    private void TimedOut() => _response.TrySetException(new RequestTimeoutException(_requestType, _timeout));
 }

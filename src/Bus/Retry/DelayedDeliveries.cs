@@ -8,49 +8,78 @@ namespace Bus;
 /// <see cref="TimeProvider"/>, set for the earliest due time; bounded by <see cref="BusOptions.ScheduledCapacity"/>.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Due times are on the monotonic clock (<see cref="TimeProvider.GetTimestamp"/>): a step of the wall clock moves
+/// neither retries nor scheduled publishes. A publish scheduled for a wall-clock time is converted once, when it is
+/// scheduled.
+/// </para>
+/// <para>
+/// Accounting: a retry is counted in its queue's ledger (as waiting, by the settlement, before it comes here); a
+/// scheduled publish in the bus's schedule ledger, <see cref="Ledger"/>, from the moment it is accepted until it is
+/// routed into its queues (which count it from then on), cancelled, found unroutable, dead-lettered or reported.
+/// </para>
+/// <para>
 /// <see cref="_lock"/> guards the schedule. Timer changes are serialized by <see cref="_timerLock"/> and made outside
 /// <see cref="_lock"/>, because a fake clock may fire the callback inside <see cref="ITimer.Change"/>; the callback
-/// takes <see cref="_lock"/> only to remove due messages and delivers them after releasing it. The scheduled-publish
-/// counters only grow, so the bus's idle check can read them twice like the queues' counters.
+/// takes <see cref="_lock"/> only to remove due messages and delivers them after releasing it.
+/// </para>
 /// </remarks>
 [DebuggerDisplay("{_schedule.Count} waiting")]
 internal sealed class DelayedDeliveries : IDisposable
 {
+    /// <summary>The name reports and dead letters give a scheduled message that was never routed.</summary>
+    public const string ScheduledQueueName = "(scheduled)";
+
     private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     private readonly Lock _lock = new();
     private readonly Lock _timerLock = new();
-    private readonly PriorityQueue<Entry, (long DueTicks, long Sequence)> _schedule = new();
+    private readonly PriorityQueue<Entry, (long DueTimestamp, long Sequence)> _schedule = new();
     private readonly Dictionary<Guid, DateTimeOffset> _publishes = [];
+    private readonly List<UnprocessedMessage> _setAside = [];
     private readonly MessageBus _bus;
     private readonly TimeProvider _time;
     private readonly int _capacity;
     private readonly ITimer _timer;
     private long _sequence;
-    private long _armedTicks = long.MaxValue;
+    private long _armedTimestamp = long.MaxValue;
     private bool _closed;
     private int _firing;
-    private long _publishesScheduled;
-    private long _publishesEnded;
 
-    public DelayedDeliveries(MessageBus bus, TimeProvider time, int capacity)
+    public DelayedDeliveries(MessageBus bus, TimeProvider time, int capacity, IdleMonitor idle)
     {
         _bus = bus;
         _time = time;
         _capacity = capacity;
+        Ledger = new QueueLedger(ScheduledQueueName, idle);
         _timer = time.CreateTimer(static state => ((DelayedDeliveries)state!).OnDue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Scheduled publishes accepted and ended (published, cancelled or taken at stop); both only grow.</summary>
-    public (long Scheduled, long Ended) PublishCounters => (Volatile.Read(ref _publishesScheduled), Volatile.Read(ref _publishesEnded));
+    /// <summary>Counts the scheduled publishes (retries are counted by their queues).</summary>
+    public QueueLedger Ledger { get; }
 
-    /// <summary>Schedules a retry of a message into its queue.</summary>
+    /// <summary>How many scheduled publishes wait.</summary>
+    public int PublishCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _publishes.Count;
+            }
+        }
+    }
+
+    /// <summary>Schedules a retry of a message into its queue; the caller counted it as waiting already.</summary>
     public ScheduleResult TrySchedule(BusQueue queue, in Envelope envelope, TimeSpan delay) =>
-        TryAdd(new Entry(queue, null, envelope), DueTicks(delay));
+        TryAdd(new Entry(queue, null, envelope), DueTimestamp(delay), default);
 
-    /// <summary>Schedules a publish through an exchange at a time.</summary>
+    /// <summary>
+    /// Schedules a publish through an exchange at a wall-clock time. Refused (<see cref="ScheduleResult.Duplicate"/>,
+    /// nothing added) when a publish with the same message id is waiting already.
+    /// </summary>
     public ScheduleResult TrySchedulePublish(Exchange exchange, in Envelope envelope, DateTimeOffset dueAt) =>
-        TryAdd(new Entry(null, exchange, envelope), dueAt.UtcTicks);
+        TryAdd(new Entry(null, exchange, envelope), DueTimestamp(dueAt - _time.GetUtcNow()), dueAt);
 
     /// <summary>The scheduled publishes still waiting, earliest first.</summary>
     public List<ScheduledMessage> ListPublishes()
@@ -58,11 +87,11 @@ internal sealed class DelayedDeliveries : IDisposable
         var list = new List<ScheduledMessage>();
         lock (_lock)
         {
-            foreach (var (entry, priority) in _schedule.UnorderedItems)
+            foreach (var (entry, _) in _schedule.UnorderedItems)
             {
                 if (entry.Exchange is not null)
                 {
-                    list.Add(new ScheduledMessage(entry.Envelope, new DateTimeOffset(priority.DueTicks, TimeSpan.Zero)));
+                    list.Add(new ScheduledMessage(entry.Envelope, _publishes[entry.Envelope.MessageId]));
                 }
             }
         }
@@ -77,23 +106,24 @@ internal sealed class DelayedDeliveries : IDisposable
         lock (_lock)
         {
             if (!_publishes.ContainsKey(messageId)
-                || !_schedule.Remove(new Entry(null, null, default), out _, out _, new PublishIdComparer(messageId)))
+                || !_schedule.Remove(default, out _, out _, new PublishIdComparer(messageId)))
             {
                 return false;
             }
 
             _publishes.Remove(messageId);
-            Interlocked.Increment(ref _publishesEnded);
+            Ledger.Resume(WaitKind.Schedule);
+            Ledger.Settle(Outcome.Cancelled);
         }
 
         return true;
     }
 
     /// <summary>
-    /// Closes the schedule for the stop: nothing more is scheduled or comes due. Returns what was still waiting, once
-    /// any message that was just coming due has been delivered, so the stop report misses nothing.
+    /// Closes the schedule for the stop: nothing more is scheduled or comes due. Reports (and counts out) what was still
+    /// waiting, once any message that was just coming due has been delivered, so the report misses nothing.
     /// </summary>
-    public List<Entry> CloseAndTakeAll()
+    public void CloseAndReport(List<UnprocessedMessage> into)
     {
         var all = new List<Entry>();
         lock (_lock)
@@ -102,20 +132,36 @@ internal sealed class DelayedDeliveries : IDisposable
             while (_schedule.TryDequeue(out var entry, out _))
             {
                 all.Add(entry);
-                if (entry.Exchange is not null)
-                {
-                    _publishes.Remove(entry.Envelope.MessageId);
-                    Interlocked.Increment(ref _publishesEnded);
-                }
             }
+
+            _publishes.Clear();
         }
 
         WaitForFiring();
-        return all;
+        foreach (var entry in all)
+        {
+            if (entry.Queue is { } queue)
+            {
+                queue.Ledger.Resume(WaitKind.Schedule);
+                queue.Settlement.Report(into, [entry.Envelope], wereInFlight: false);
+            }
+            else
+            {
+                Ledger.Resume(WaitKind.Schedule);
+                into.Add(new UnprocessedMessage(ScheduledQueueName, entry.Envelope, wasInFlight: false));
+                Ledger.Settle(Outcome.Reported);
+            }
+        }
+
+        lock (_lock)
+        {
+            into.AddRange(_setAside);
+            _setAside.Clear();
+        }
     }
 
-    /// <summary>Removes and returns the retries waiting for one queue (it is being deleted), once none is coming due.</summary>
-    public List<Envelope> TakeRetries(BusQueue queue)
+    /// <summary>Reports (and counts out) the retries waiting for one queue (it is being deleted), once none is coming due.</summary>
+    public void ReportRetries(BusQueue queue, List<UnprocessedMessage> into)
     {
         var taken = new List<Envelope>();
         lock (_lock)
@@ -137,18 +183,24 @@ internal sealed class DelayedDeliveries : IDisposable
         }
 
         WaitForFiring();
-        return taken;
+        foreach (var envelope in taken)
+        {
+            queue.Ledger.Resume(WaitKind.Schedule);
+            queue.Settlement.Report(into, [envelope], wereInFlight: false);
+        }
     }
 
     public void Dispose() => _timer.Dispose();
 
-    private long DueTicks(TimeSpan delay)
+    private long DueTimestamp(TimeSpan delay)
     {
-        var now = _time.GetUtcNow().UtcTicks;
-        return now + Math.Min(delay.Ticks, DateTimeOffset.MaxValue.UtcTicks - now);
+        // Exact integer arithmetic: a retry due after exactly its delay must not come due a tick early.
+        var now = _time.GetTimestamp();
+        var span = (Int128)Math.Max(0, delay.Ticks) * _time.TimestampFrequency / TimeSpan.TicksPerSecond;
+        return span >= long.MaxValue - now ? long.MaxValue : now + (long)span;
     }
 
-    private ScheduleResult TryAdd(in Entry entry, long dueTicks)
+    private ScheduleResult TryAdd(in Entry entry, long dueTimestamp, DateTimeOffset dueAt)
     {
         lock (_lock)
         {
@@ -162,12 +214,19 @@ internal sealed class DelayedDeliveries : IDisposable
                 return ScheduleResult.Full;
             }
 
-            _schedule.Enqueue(entry, (dueTicks, _sequence++));
             if (entry.Exchange is not null)
             {
-                _publishes.Add(entry.Envelope.MessageId, new DateTimeOffset(dueTicks, TimeSpan.Zero));
-                Interlocked.Increment(ref _publishesScheduled);
+                // Checked before anything is added: a refused duplicate leaves nothing behind.
+                if (!_publishes.TryAdd(entry.Envelope.MessageId, dueAt))
+                {
+                    return ScheduleResult.Duplicate;
+                }
+
+                Ledger.Accept();
+                Ledger.Defer(WaitKind.Schedule);
             }
+
+            _schedule.Enqueue(entry, (dueTimestamp, _sequence++));
         }
 
         Arm();
@@ -194,11 +253,11 @@ internal sealed class DelayedDeliveries : IDisposable
                 return;
             }
 
-            // Counted under the lock, so CloseAndTakeAll either sees this callback or keeps it from taking anything.
+            // Counted under the lock, so CloseAndReport either sees this callback or keeps it from taking anything.
             Interlocked.Increment(ref _firing);
-            var now = _time.GetUtcNow().UtcTicks;
-            _armedTicks = long.MaxValue;
-            while (_schedule.TryPeek(out var entry, out var priority) && priority.DueTicks <= now)
+            var now = _time.GetTimestamp();
+            _armedTimestamp = long.MaxValue;
+            while (_schedule.TryPeek(out var entry, out var priority) && priority.DueTimestamp <= now)
             {
                 _schedule.Dequeue();
                 if (entry.Exchange is not null)
@@ -220,18 +279,54 @@ internal sealed class DelayedDeliveries : IDisposable
                 }
                 else
                 {
-                    // Into the queues first, counted as ended after: in between it counts twice, never as gone.
-                    _bus.PublishScheduled(entry.Exchange!, entry.Envelope);
-                    Interlocked.Increment(ref _publishesEnded);
+                    Publish(entry.Exchange!, entry.Envelope);
                 }
             }
         }
         finally
         {
             Interlocked.Decrement(ref _firing);
+            Arm();
+        }
+    }
+
+    /// <summary>Routes a scheduled publish that came due; its queues count it from then on. Never throws.</summary>
+    private void Publish(Exchange exchange, in Envelope envelope)
+    {
+        Ledger.Resume(WaitKind.Schedule);
+        int routed;
+        try
+        {
+            routed = _bus.PublishScheduled(exchange, envelope);
+        }
+        catch (Exception exception)
+        {
+            // A routing strategy of the application threw: the message ends in the dead-letter store, and the rest of
+            // the due messages go on.
+            _ = DeadLetterAsync(envelope, exception);
+            return;
         }
 
-        Arm();
+        Ledger.Settle(routed == 0 ? Outcome.Unroutable : Outcome.Forwarded);
+    }
+
+    private async Task DeadLetterAsync(Envelope envelope, Exception routingError)
+    {
+        try
+        {
+            await _bus.DeadLetters.StoreAsync(ScheduledQueueName, envelope, DeadLetterReason.RoutingFailed, $"routing it through exchange '{envelope.Exchange}' threw {routingError.GetType().Name}: {routingError.Message}", routingError, 0).ConfigureAwait(false);
+            Ledger.SettleDeadLettered(DeadLetterReason.RoutingFailed);
+        }
+        catch (Exception storeError)
+        {
+            Log.DeliveryBroke(_bus.Logger, storeError, envelope.MessageId, envelope.MessageType, ScheduledQueueName);
+            lock (_lock)
+            {
+                _setAside.Add(new UnprocessedMessage(ScheduledQueueName, envelope, wasInFlight: false));
+            }
+
+            Ledger.Settle(Outcome.Reported);
+        }
     }
 
     /// <summary>Sets the timer for the earliest due message, unless it is set for that already.</summary>
@@ -242,23 +337,24 @@ internal sealed class DelayedDeliveries : IDisposable
             long next;
             lock (_lock)
             {
-                next = _schedule.TryPeek(out _, out var priority) ? priority.DueTicks : long.MaxValue;
-                if (next >= _armedTicks)
+                next = _schedule.TryPeek(out _, out var priority) ? priority.DueTimestamp : long.MaxValue;
+                if (next >= _armedTimestamp || _closed)
                 {
                     return;
                 }
 
-                _armedTicks = next;
+                _armedTimestamp = next;
             }
 
             // Timers take at most 2^32 - 2 ms; a later message is reached by firing early and setting the timer again.
-            var dueIn = TimeSpan.FromTicks(Math.Clamp(next - _time.GetUtcNow().UtcTicks, 0, MaxTimerDelay.Ticks));
+            var left = (Int128)next - _time.GetTimestamp();
+            var dueIn = left <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)Int128.Min(((left * TimeSpan.TicksPerSecond) + _time.TimestampFrequency - 1) / _time.TimestampFrequency, MaxTimerDelay.Ticks));
             _timer.Change(dueIn, Timeout.InfiniteTimeSpan);
         }
     }
 
     /// <summary>A waiting message: a retry for <see cref="Queue"/>, or a publish through <see cref="Exchange"/>.</summary>
-    internal readonly record struct Entry(BusQueue? Queue, Exchange? Exchange, Envelope Envelope);
+    private readonly record struct Entry(BusQueue? Queue, Exchange? Exchange, Envelope Envelope);
 
     /// <summary>Finds a scheduled publish by message id, for cancellation.</summary>
     private sealed class PublishIdComparer(Guid messageId) : IEqualityComparer<Entry>
@@ -277,4 +373,5 @@ internal enum ScheduleResult
     Scheduled,
     Full,
     Closed,
+    Duplicate,
 }

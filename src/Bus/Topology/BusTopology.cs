@@ -1,10 +1,13 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
 namespace Bus;
 
 /// <summary>
-/// The live topology. Lookups on the publish path read copy-on-write snapshots without locking; changes take
-/// <see cref="_lock"/> and publish new snapshots with volatile writes.
+/// The live topology. Lookups on the publish path read concurrent dictionaries and arrays without locking; changes take
+/// <see cref="_lock"/>. Declaring a queue, adding a consumer or binding costs the same with ten queues as with ten
+/// thousand: nothing is copied whole per change, and an exchange rebuilds its routing table once, at the next publish
+/// after a run of binding changes.
 /// </summary>
 internal sealed class BusTopology : IBusTopology
 {
@@ -14,10 +17,13 @@ internal sealed class BusTopology : IBusTopology
     private readonly IServiceProvider _services;
     private readonly int _routingCacheSize;
     private readonly Dictionary<Type, string> _messageExchanges;
-    private volatile Dictionary<string, Exchange> _exchanges = new(StringComparer.Ordinal);
-    private volatile Dictionary<string, BusQueue> _queues = new(StringComparer.Ordinal);
-    private volatile BusQueue[] _queueList = [];
+    private readonly ConcurrentDictionary<string, Exchange> _exchanges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, BusQueue> _queues = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Type, Exchange> _byRuntimeType = new();
+    private readonly List<BusQueue> _queueOrder = [];
+    private volatile BusQueue[]? _queueList;
     private volatile Exchange?[] _byMessageType = [];
+    private long _version;
 
     public BusTopology(MessageBus bus, BusOptions options, IMessageTransport transport, IServiceProvider services)
     {
@@ -58,11 +64,12 @@ internal sealed class BusTopology : IBusTopology
         }
     }
 
-    public IReadOnlyCollection<string> Exchanges => _exchanges.Keys;
+    public IReadOnlyCollection<string> Exchanges => [.. _exchanges.Keys];
 
-    public IReadOnlyCollection<string> Queues => _queues.Keys;
+    public IReadOnlyCollection<string> Queues => [.. _queues.Keys];
 
-    public BusQueue[] QueueList => _queueList;
+    /// <summary>Every queue, in declaration order; a deleted queue stays until its messages are collected.</summary>
+    public BusQueue[] QueueList => _queueList ?? RebuildQueueList();
 
     public int ExchangeCount => _exchanges.Count;
 
@@ -78,6 +85,10 @@ internal sealed class BusTopology : IBusTopology
         var byType = _byMessageType;
         return (uint)id < (uint)byType.Length && byType[id] is { } exchange ? exchange : AddMessageExchange(typeof(TMessage), id);
     }
+
+    /// <summary>The exchange of a message type known only at run time (a message published as <see cref="object"/>).</summary>
+    public Exchange GetMessageExchange(Type messageType) =>
+        _byRuntimeType.TryGetValue(messageType, out var exchange) ? exchange : _byRuntimeType.GetOrAdd(messageType, ExchangeFor(messageType));
 
     public string GetExchangeName<TMessage>() => GetMessageExchange<TMessage>().Name;
 
@@ -105,6 +116,7 @@ internal sealed class BusTopology : IBusTopology
         options ??= new QueueOptions();
         var errors = new List<string>();
         options.Validate(name, errors);
+        CheckTransportFeatures(name, options, errors);
         if (errors.Count > 0)
         {
             throw new ArgumentException(string.Join(" ", errors), nameof(options));
@@ -123,8 +135,9 @@ internal sealed class BusTopology : IBusTopology
             }
 
             var queue = new BusQueue(_bus, name, options, _transport);
-            _queues = new Dictionary<string, BusQueue>(_queues, StringComparer.Ordinal) { [name] = queue };
-            _queueList = [.. _queueList, queue];
+            _queues[name] = queue;
+            _queueOrder.Add(queue);
+            QueuesChanged();
         }
     }
 
@@ -188,14 +201,10 @@ internal sealed class BusTopology : IBusTopology
         BusQueue? queue;
         lock (_lock)
         {
-            if (!_queues.TryGetValue(name, out queue))
+            if (!_queues.TryRemove(name, out queue))
             {
                 throw new ArgumentException($"No queue named '{name}' is declared.", nameof(name));
             }
-
-            var queues = new Dictionary<string, BusQueue>(_queues, StringComparer.Ordinal);
-            queues.Remove(name);
-            _queues = queues;
         }
 
         foreach (var exchange in _exchanges.Values)
@@ -207,7 +216,7 @@ internal sealed class BusTopology : IBusTopology
         var drained = true;
         try
         {
-            await queue.WhenWorkersStopped().WaitAsync(cancellationToken).ConfigureAwait(false);
+            await queue.WhenQuietAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -216,21 +225,18 @@ internal sealed class BusTopology : IBusTopology
         }
 
         var unprocessed = new List<UnprocessedMessage>();
-        foreach (var envelope in _bus.Delayed.TakeRetries(queue))
-        {
-            unprocessed.Add(new UnprocessedMessage(name, envelope, wasInFlight: false));
-        }
-
-        unprocessed.AddRange(await queue.CollectUnprocessedAsync().ConfigureAwait(false));
+        _bus.Delayed.ReportRetries(queue, unprocessed);
+        unprocessed.AddRange(await queue.CollectAsync().ConfigureAwait(false));
         foreach (var message in unprocessed)
         {
-            await queue.DeadLetterUnprocessedAsync(message, DeadLetterReason.QueueDeleted, "its queue was deleted before it was processed").ConfigureAwait(false);
+            await _bus.DeadLetters.StoreReportedCopyAsync(message, DeadLetterReason.QueueDeleted, "its queue was deleted before it was processed", queue.Ledger).ConfigureAwait(false);
         }
 
         // Counted until now: its consumers may have been publishing elsewhere while it drained.
         lock (_lock)
         {
-            _queueList = Array.FindAll(_queueList, q => q != queue);
+            _queueOrder.Remove(queue);
+            QueuesChanged();
         }
 
         Log.QueueDeleted(_bus.Logger, name, unprocessed.Count);
@@ -238,58 +244,91 @@ internal sealed class BusTopology : IBusTopology
         return new DrainReport(drained && unprocessed.Count == 0, unprocessed);
     }
 
-    public void StartWorkers()
+    public void StartReaders()
     {
-        foreach (var queue in _queueList)
+        foreach (var queue in QueueList)
         {
-            queue.StartWorkers();
+            queue.StartReaders();
         }
     }
 
     /// <summary>
-    /// True when nothing is pending anywhere (messages waiting for a delayed retry or a scheduled publish count only when
-    /// asked to). Reads every monotonic counter twice: if nothing moved between the two reads, there was a moment at
-    /// which everything was idle at once.
+    /// True when nothing is active anywhere (messages waiting for a delayed retry, a batch window or a scheduled publish
+    /// count only when asked to). Reads every ledger twice: the counters only grow, so if nothing moved between the two
+    /// reads, there was a moment at which every ledger was idle at once.
     /// </summary>
     public bool IsIdle(bool includeWaiting)
     {
-        var queues = _queueList;
-        var scheduled = _bus.Delayed.PublishCounters;
-        if (includeWaiting && scheduled.Scheduled != scheduled.Ended)
+        var version = Volatile.Read(ref _version);
+        var queues = QueueList;
+        var first = new LedgerSnapshot[queues.Length + 1];
+        for (var i = 0; i <= queues.Length; i++)
         {
-            return false;
-        }
-
-        var first = new QueueCounters[queues.Length];
-        for (var i = 0; i < queues.Length; i++)
-        {
-            var counters = queues[i].ReadCounters();
-            var pending = counters.Enqueued - counters.Finished - (includeWaiting ? 0 : counters.WaitingForTime);
-            if (pending != 0)
+            var snapshot = LedgerAt(queues, i).Read();
+            if ((includeWaiting ? snapshot.Pending : snapshot.Active) != 0)
             {
                 return false;
             }
 
-            first[i] = counters;
+            first[i] = snapshot;
         }
 
-        for (var i = 0; i < queues.Length; i++)
+        for (var i = 0; i <= queues.Length; i++)
         {
-            if (queues[i].ReadCounters() != first[i])
+            if (LedgerAt(queues, i).Read() != first[i])
             {
                 return false;
             }
         }
 
-        return _bus.Delayed.PublishCounters == scheduled;
+        return Volatile.Read(ref _version) == version;
     }
 
-    private Exchange AddMessageExchange(Type messageType, int id)
+    /// <summary>Refuses, at declaration, an option the transport cannot honour natively and the bus cannot emulate.</summary>
+    internal void CheckTransportFeatures(string queue, QueueOptions options, List<string> errors)
+    {
+        var features = _transport.Features;
+        if ((features & TransportFeatures.BoundedQueues) == 0)
+        {
+            errors.Add($"Queue '{queue}': the transport ({_transport.GetType().Name}) does not bound its queues, and the bus cannot bound storage it does not own; Capacity and FullMode need a transport that does.");
+        }
+
+        if (options.MaxPriority > 0 && (features & TransportFeatures.Priority) == 0)
+        {
+            errors.Add($"Queue '{queue}': MaxPriority is {options.MaxPriority}, and the transport ({_transport.GetType().Name}) does not order by priority.");
+        }
+    }
+
+    private QueueLedger LedgerAt(BusQueue[] queues, int index) => index < queues.Length ? queues[index].Ledger : _bus.Delayed.Ledger;
+
+    private BusQueue[] RebuildQueueList()
+    {
+        lock (_lock)
+        {
+            return _queueList ??= [.. _queueOrder];
+        }
+    }
+
+    private void QueuesChanged()
+    {
+        _queueList = null;
+        Interlocked.Increment(ref _version);
+    }
+
+    private Exchange ExchangeFor(Type messageType)
     {
         lock (_lock)
         {
             var name = _messageExchanges.TryGetValue(messageType, out var mapped) ? mapped : BusNames.ExchangeFor(messageType);
-            var exchange = _exchanges.TryGetValue(name, out var existing) ? existing : DeclareExchangeLocked(name, FanoutRoutingStrategy.Instance);
+            return _exchanges.TryGetValue(name, out var existing) ? existing : DeclareExchangeLocked(name, FanoutRoutingStrategy.Instance);
+        }
+    }
+
+    private Exchange AddMessageExchange(Type messageType, int id)
+    {
+        var exchange = ExchangeFor(messageType);
+        lock (_lock)
+        {
             var byType = _byMessageType;
             if (byType.Length <= id)
             {
@@ -317,7 +356,7 @@ internal sealed class BusTopology : IBusTopology
         }
 
         var exchange = new Exchange(name, strategy, RoutingStrategies.TypeOf(strategy), _routingCacheSize);
-        _exchanges = new Dictionary<string, Exchange>(_exchanges, StringComparer.Ordinal) { [name] = exchange };
+        _exchanges[name] = exchange;
         return exchange;
     }
 }

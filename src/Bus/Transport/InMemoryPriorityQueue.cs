@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Bus;
 
 /// <summary>
@@ -17,6 +19,7 @@ namespace Bus;
 /// A wait allocates its completion source when it has to wait; a queue that is never empty or full allocates nothing.
 /// </para>
 /// </remarks>
+[DebuggerDisplay("Priority queue: {Count}")]
 internal sealed class InMemoryPriorityQueue : ITransportQueue
 {
     private readonly Lock _lock = new();
@@ -108,8 +111,9 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
         return new(cancellationToken.CanBeCanceled ? waiting.WaitAsync(cancellationToken) : waiting);
     }
 
-    public bool TryDequeue(out Envelope envelope)
+    public bool TryReceive(out Envelope envelope, out long lease)
     {
+        lease = QueueLane.NoLease;
         lock (_lock)
         {
             if (_count == 0)
@@ -131,7 +135,7 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
         return true;
     }
 
-    public ValueTask<bool> WaitToDequeueAsync(CancellationToken cancellationToken)
+    public ValueTask<bool> WaitToReceiveAsync(CancellationToken cancellationToken)
     {
         Task<bool> waiting;
         lock (_lock)
@@ -151,6 +155,8 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
 
         return new(cancellationToken.CanBeCanceled ? waiting.WaitAsync(cancellationToken) : waiting);
     }
+
+    public ValueTask SettleAsync(long lease, DeliveryOutcome outcome) => default;
 
     public void Complete()
     {

@@ -86,7 +86,7 @@ public sealed class ConsumerTests
         var error = bus.Logs.Entries.Should().ContainSingle(e => e.Level == LogLevel.Error).Subject;
         error.EventId.Should().Be(23);
         error.Exception.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Be("negative job");
-        error.Message.Should().Contain("fragile").And.Contain(nameof(DeadLetterReason.MaxRetriesExceeded));
+        error.Message.Should().Contain("fragile").And.Contain(nameof(DeadLetterReason.Failed)).And.Contain("allows no retries");
         var deadLetter = (await bus.Get<IDeadLetterStore>().QueryAsync()).Should().ContainSingle().Subject;
         deadLetter.Message.Should().Be(new Job(-1));
         deadLetter.Error!.Message.Should().Be("negative job");

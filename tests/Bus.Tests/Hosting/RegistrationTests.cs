@@ -76,49 +76,5 @@ public sealed class RegistrationTests
         create.Should().Throw<OptionsValidationException>().Which.Message.Should().Contain("Bind<OrderPlaced>(key)");
     }
 
-    [Fact]
-    public async Task A_replacement_transport_carries_the_messages()
-    {
-        await using var bus = await TestBus.StartAsync(
-            b => b.AddConsumer<RecordingConsumer<Job>>(),
-            s => s.AddSingleton<IMessageTransport, CountingTransport>());
-
-        await bus.Publisher.PublishAsync(new Job(1));
-        await bus.IdleAsync();
-
-        bus.Recorder.Messages<Job>().Should().ContainSingle();
-        ((CountingTransport)bus.Get<IMessageTransport>()).Enqueued.Should().Be(1);
-    }
-
     public sealed class NotAConsumer;
-
-    /// <summary>A transport of a user's own, here wrapping channels and counting what goes in.</summary>
-    public sealed class CountingTransport : IMessageTransport
-    {
-        private int _enqueued;
-
-        public int Enqueued => _enqueued;
-
-        public ITransportQueue CreateQueue(string name, QueueOptions options, Action<Envelope> onDropped) =>
-            new CountingQueue(this, System.Threading.Channels.Channel.CreateBounded<Envelope>(options.Capacity));
-
-        private sealed class CountingQueue(CountingTransport transport, System.Threading.Channels.Channel<Envelope> channel) : ITransportQueue
-        {
-            public int Count => channel.Reader.Count;
-
-            public bool TryEnqueue(in Envelope envelope)
-            {
-                Interlocked.Increment(ref transport._enqueued);
-                return channel.Writer.TryWrite(envelope);
-            }
-
-            public ValueTask<bool> WaitToEnqueueAsync(CancellationToken cancellationToken) => channel.Writer.WaitToWriteAsync(cancellationToken);
-
-            public bool TryDequeue(out Envelope envelope) => channel.Reader.TryRead(out envelope);
-
-            public ValueTask<bool> WaitToDequeueAsync(CancellationToken cancellationToken) => channel.Reader.WaitToReadAsync(cancellationToken);
-
-            public void Complete() => channel.Writer.TryComplete();
-        }
-    }
 }

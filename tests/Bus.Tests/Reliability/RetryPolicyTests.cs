@@ -9,9 +9,18 @@ public sealed class RetryPolicyTests
     }
 
     [Fact]
-    public void None_gives_up_on_the_first_failure()
+    public void None_gives_up_on_the_first_failure_with_a_reason_that_says_no_retries_were_set()
     {
         var decision = Decide(RetryPolicy.None, attempt: 1);
+
+        decision.ShouldRetry.Should().BeFalse();
+        decision.Reason.Should().Be(DeadLetterReason.Failed);
+    }
+
+    [Fact]
+    public void A_policy_whose_retries_ran_out_says_so()
+    {
+        var decision = Decide(RetryPolicy.Immediate(2), attempt: 3);
 
         decision.ShouldRetry.Should().BeFalse();
         decision.Reason.Should().Be(DeadLetterReason.MaxRetriesExceeded);

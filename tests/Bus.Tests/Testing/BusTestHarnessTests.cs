@@ -157,8 +157,10 @@ public sealed class BusTestHarnessTests
             context.Message.Id % 2 == 1 ? throw new InvalidOperationException("card declined") : default;
     }
 
-    public sealed class NoTransport : IMessageTransport
+    internal sealed class NoTransport : IMessageTransport
     {
+        public TransportFeatures Features => TransportFeatures.None;
+
         public ITransportQueue CreateQueue(string name, QueueOptions options, Action<Envelope> onDropped) =>
             throw new InvalidOperationException("not the in-memory transport");
     }

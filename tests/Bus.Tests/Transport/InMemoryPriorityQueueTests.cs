@@ -13,7 +13,7 @@ public sealed class InMemoryPriorityQueueTests
     private static List<int> TakeAll(InMemoryPriorityQueue queue)
     {
         var taken = new List<int>();
-        while (queue.TryDequeue(out var envelope))
+        while (queue.TryReceive(out var envelope, out _))
         {
             taken.Add((int)envelope.Message);
         }
@@ -78,7 +78,7 @@ public sealed class InMemoryPriorityQueueTests
     public async Task A_waiting_consumer_wakes_when_a_message_arrives()
     {
         var queue = Create(capacity: 4);
-        var waiting = queue.WaitToDequeueAsync(CancellationToken.None).AsTask();
+        var waiting = queue.WaitToReceiveAsync(CancellationToken.None).AsTask();
         waiting.IsCompleted.Should().BeFalse();
 
         queue.TryEnqueue(Message(1, 0));
@@ -94,7 +94,7 @@ public sealed class InMemoryPriorityQueueTests
         var waiting = queue.WaitToEnqueueAsync(CancellationToken.None).AsTask();
         waiting.IsCompleted.Should().BeFalse();
 
-        queue.TryDequeue(out _);
+        queue.TryReceive(out _, out _);
 
         (await waiting.WaitAsync(TimeSpan.FromSeconds(30))).Should().BeTrue();
     }
@@ -107,9 +107,9 @@ public sealed class InMemoryPriorityQueueTests
         queue.Complete();
 
         queue.TryEnqueue(Message(2, 0)).Should().BeFalse();
-        (await queue.WaitToDequeueAsync(CancellationToken.None)).Should().BeTrue();
+        (await queue.WaitToReceiveAsync(CancellationToken.None)).Should().BeTrue();
         TakeAll(queue).Should().Equal(1);
-        (await queue.WaitToDequeueAsync(CancellationToken.None)).Should().BeFalse();
+        (await queue.WaitToReceiveAsync(CancellationToken.None)).Should().BeFalse();
         (await queue.WaitToEnqueueAsync(CancellationToken.None)).Should().BeFalse();
     }
 
@@ -132,9 +132,9 @@ public sealed class InMemoryPriorityQueueTests
         var consumers = Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
         {
             var taken = new List<int>();
-            while (await queue.WaitToDequeueAsync(CancellationToken.None))
+            while (await queue.WaitToReceiveAsync(CancellationToken.None))
             {
-                while (queue.TryDequeue(out var envelope))
+                while (queue.TryReceive(out var envelope, out var lease) && lease == QueueLane.NoLease)
                 {
                     taken.Add((int)envelope.Message);
                 }

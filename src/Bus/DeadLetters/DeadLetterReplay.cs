@@ -1,0 +1,67 @@
+namespace Bus;
+
+/// <summary>
+/// Sends dead letters back to a queue as first deliveries. A dead letter is removed from the store before it is
+/// delivered, so two concurrent replays cannot both deliver it, and is put back if the delivery does not happen.
+/// </summary>
+internal sealed class DeadLetterReplay(MessageBus bus, BusTopology topology)
+{
+    public async Task<bool> ReplayAsync(Guid deadLetterId, string? queue, CancellationToken cancellationToken)
+    {
+        if (bus.State != BusState.Running)
+        {
+            throw new BusNotRunningException("Cannot replay a dead letter: the bus is not running.");
+        }
+
+        var store = bus.DeadLetters.Store;
+        var deadLetter = await store.GetAsync(deadLetterId, cancellationToken).ConfigureAwait(false);
+        if (deadLetter is null)
+        {
+            return false;
+        }
+
+        var target = topology.GetQueueRoute(queue ?? deadLetter.Queue)[0];
+        if (!await store.RemoveAsync(deadLetterId, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        var envelope = deadLetter.Envelope.WithDeliveryCount(1).WithHeaders(MessageHeaders.With(deadLetter.Envelope.Headers, RetryHeaders.FirstFailedAt, null));
+        try
+        {
+            var status = target.TryEnqueue(envelope, origin: null);
+            if (status == EnqueueStatus.Full)
+            {
+                status = await target.EnqueueAsync(envelope, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (status != EnqueueStatus.Accepted)
+            {
+                throw new QueueFullException(target.Name, envelope.MessageType, $"Queue '{target.Name}' did not accept the replayed message ({status}); it stays in the dead-letter store.");
+            }
+        }
+        catch
+        {
+            await store.AddAsync(deadLetter, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        Log.Replayed(bus.Logger, deadLetterId, envelope.MessageId, target.Name);
+        return true;
+    }
+
+    public async Task<int> ReplayAsync(DeadLetterQuery query, string? queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var replayed = 0;
+        foreach (var deadLetter in await bus.DeadLetters.Store.QueryAsync(query, cancellationToken).ConfigureAwait(false))
+        {
+            if (await ReplayAsync(deadLetter.Id, queue, cancellationToken).ConfigureAwait(false))
+            {
+                replayed++;
+            }
+        }
+
+        return replayed;
+    }
+}

@@ -1,0 +1,369 @@
+using System.Diagnostics;
+
+namespace Bus;
+
+/// <summary>
+/// Reads one lane for its consumer slots: takes messages, fills a free slot, and runs it on its own thread while the
+/// consumers complete synchronously. A slot whose consumer goes asynchronous carries on by itself and comes back when
+/// done, while the reader fills the next free slot; so asynchronous consumers run as many at once as there are slots,
+/// and consumers that return at once run on one thread, without handing messages between threads.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Read loops: normally one. A loop that finds the lane empty waits on it, unless another loop is already idle
+/// (waiting on the lane or for a free slot), in which case it ends: at most one loop waits, so a new message wakes one
+/// thread at most, and four competing consumers that return at once cost what one does. A consumer that blocks its
+/// thread holds its loop; when the queue has more than one slot, the <see cref="StallWatch"/> (a timer of the system
+/// clock, running only while the lane is busy) starts another loop once no loop has made progress for a tick while
+/// messages wait and a slot is free.
+/// </para>
+/// <para>
+/// <see cref="_lock"/> guards the loops, the free slots and the counts below; it is taken when a loop goes idle or
+/// wakes, when a slot that went asynchronous comes back, and by the watch, never per message by a loop that keeps
+/// finding messages. No user code runs under it.
+/// </para>
+/// <para>
+/// Stopping: once the queue aborts, loops end at their next look and set aside what their slots hold; the stop takes
+/// over the slots whose consumers still run, and collects the lane once <see cref="WhenQuietAsync"/> says no loop will
+/// take from it again and no slot is busy.
+/// </para>
+/// </remarks>
+[DebuggerDisplay("Reader of {Lane.Name,nq}: {_loops.Count} loops, {_free.Count} free slots")]
+internal sealed class QueueReader
+{
+    private readonly Lock _lock = new();
+    private readonly ConsumerSlot[] _slots;
+    private readonly Stack<ConsumerSlot> _free;
+    private readonly List<ReadLoop> _loops = [];
+    private readonly SlotSignal _slotFreed = new();
+    private readonly StallWatch? _watch;
+    private TaskCompletionSource? _quiet;
+    private int _idle;
+    private int _busySlots;
+    private bool _waitingForSlot;
+    private long _progress;
+
+    public QueueReader(BusQueue queue, QueueLane lane, int firstIndex, int slotCount, BatchConsumerRegistration? batch)
+    {
+        Queue = queue;
+        Lane = lane;
+        _slots = new ConsumerSlot[slotCount];
+        for (var i = 0; i < slotCount; i++)
+        {
+            _slots[i] = batch is null ? new MessageSlot(this, firstIndex + i) : new BatchSlot(this, firstIndex + i, batch);
+        }
+
+        _free = new Stack<ConsumerSlot>(Enumerable.Reverse(_slots));
+        _watch = slotCount > 1 ? new StallWatch(this) : null;
+    }
+
+    public BusQueue Queue { get; }
+
+    public QueueLane Lane { get; }
+
+    /// <summary>Runs started by the read loops; the stall watch compares it between ticks.</summary>
+    internal long Progress => Volatile.Read(ref _progress);
+
+    public void Start()
+    {
+        lock (_lock)
+        {
+            StartLoopLocked();
+            _watch?.Arm();
+        }
+    }
+
+    /// <summary>Wakes a loop waiting for a free slot, so that it sees the abort and ends.</summary>
+    public void Abort()
+    {
+        lock (_lock)
+        {
+            WakeSlotWaiter(false);
+        }
+    }
+
+    /// <summary>
+    /// Takes over every slot whose consumer is still running after the stop gave up waiting: the report decides what
+    /// became of their messages.
+    /// </summary>
+    public void TakeOver(List<UnprocessedMessage> into)
+    {
+        foreach (var slot in _slots)
+        {
+            if (slot.TryTakeOver(into))
+            {
+                lock (_lock)
+                {
+                    _busySlots--;
+                    CheckQuietLocked();
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes when no loop will take from the lane again and no slot is busy: every loop has ended or is stuck in a
+    /// consumer whose slot was taken over, and every slot is free or taken over.
+    /// </summary>
+    public Task WhenQuietAsync()
+    {
+        Task[] loops;
+        Task slots;
+        lock (_lock)
+        {
+            loops = [.. _loops.Where(l => l.Inline?.State != ConsumerSlot.TakenOver).Select(l => l.Ended.Task)];
+            _quiet ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            CheckQuietLocked();
+            slots = _quiet.Task;
+        }
+
+        return Task.WhenAll([.. loops, slots]);
+    }
+
+    /// <summary>A slot that went asynchronous is done: back to the pool, and to a loop waiting for it.</summary>
+    public void Release(ConsumerSlot slot)
+    {
+        lock (_lock)
+        {
+            ReleaseLocked(slot);
+        }
+    }
+
+    /// <summary>The stall watch's look, every tick while armed, under the lock the watch is armed under.</summary>
+    internal void OnStallTick(StallWatch watch)
+    {
+        lock (_lock)
+        {
+            if (!watch.IsArmed)
+            {
+                return;
+            }
+
+            var progress = Progress;
+            if (Queue.IsAborted || _loops.Count == 0 || (progress == watch.SeenProgress && _idle > 0))
+            {
+                // Stopping, or a loop waits for messages or for a slot and nothing moved: nothing is stuck, and nothing
+                // needs watching until that loop wakes.
+                watch.DisarmLocked();
+                return;
+            }
+
+            // Every loop is inside a consumer and none has started a run since the last tick: if messages wait and a slot
+            // is free, one more loop takes them.
+            if (progress == watch.SeenProgress && _free.Count > 0 && Lane.Depth > 0)
+            {
+                StartLoopLocked();
+            }
+
+            watch.SeenProgress = progress;
+        }
+    }
+
+    /// <summary>Stops the stall watch for good, once the queue is stopped or deleted.</summary>
+    public void StopWatching()
+    {
+        lock (_lock)
+        {
+            _watch?.Dispose();
+        }
+    }
+
+    private void StartLoopLocked()
+    {
+        var loop = new ReadLoop();
+        _loops.Add(loop);
+
+        // The loop belongs to the queue, not to whoever started it: it does not take the caller's execution context.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(() => RunAsync(loop));
+        }
+    }
+
+    private async Task RunAsync(ReadLoop loop)
+    {
+        ConsumerSlot? slot = null;
+        try
+        {
+            while (!Queue.IsAborted)
+            {
+                if (slot is null)
+                {
+                    var taken = TakeSlot(out slot);
+                    if (taken == SlotTaken.Retire)
+                    {
+                        return;
+                    }
+
+                    if (taken == SlotTaken.Wait)
+                    {
+                        await _slotFreed.WaitAsync().ConfigureAwait(false);
+                        lock (_lock)
+                        {
+                            _idle--;
+                        }
+
+                        continue;
+                    }
+                }
+
+                if (!slot!.TryFill())
+                {
+                    if (!BeginListening())
+                    {
+                        return;
+                    }
+
+                    bool more;
+                    try
+                    {
+                        more = await Lane.WaitToTakeAsync().ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        EndListening();
+                    }
+
+                    if (!more && !Lane.HasParked)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                await slot.CollectAsync().ConfigureAwait(false);
+                Volatile.Write(ref _progress, _progress + 1);
+                Volatile.Write(ref loop.Inline, slot);
+                var finished = slot.RunInline();
+                Volatile.Write(ref loop.Inline, null);
+                if (!finished)
+                {
+                    // It went asynchronous and comes back by itself, or the stop took it over.
+                    slot = null;
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            Log.ReaderBroke(Queue.Bus.Logger, exception, Lane.Name);
+        }
+        finally
+        {
+            if (slot is not null)
+            {
+                // The queue aborted (or the lane closed) while this loop held the slot: what it holds goes to the report.
+                slot.SetAsideHeld();
+            }
+
+            lock (_lock)
+            {
+                if (slot is not null)
+                {
+                    ReleaseLocked(slot);
+                }
+
+                _loops.Remove(loop);
+                CheckQuietLocked();
+            }
+
+            loop.Ended.TrySetResult();
+        }
+    }
+
+    private SlotTaken TakeSlot(out ConsumerSlot? slot)
+    {
+        lock (_lock)
+        {
+            // Under the lock Abort takes to wake a waiter: either this sees the abort, or Abort sees this waiting.
+            if (Queue.IsAborted)
+            {
+                slot = null;
+                return SlotTaken.Retire;
+            }
+
+            if (_free.TryPop(out slot))
+            {
+                slot.MarkHeld();
+                _busySlots++;
+                return SlotTaken.Got;
+            }
+
+            if (_idle > 0)
+            {
+                return SlotTaken.Retire;
+            }
+
+            _idle++;
+            _slotFreed.Reset();
+            _waitingForSlot = true;
+            return SlotTaken.Wait;
+        }
+    }
+
+    /// <summary>A loop found the lane empty: it waits on the lane, or ends when another loop is idle already.</summary>
+    private bool BeginListening()
+    {
+        lock (_lock)
+        {
+            if (_idle > 0)
+            {
+                return false;
+            }
+
+            _idle++;
+            return true;
+        }
+    }
+
+    private void EndListening()
+    {
+        lock (_lock)
+        {
+            _idle--;
+            _watch?.Arm();
+        }
+    }
+
+    private void ReleaseLocked(ConsumerSlot slot)
+    {
+        slot.MarkFree();
+        _free.Push(slot);
+        _busySlots--;
+        WakeSlotWaiter(true);
+        CheckQuietLocked();
+    }
+
+    private void WakeSlotWaiter(bool freed)
+    {
+        if (_waitingForSlot)
+        {
+            _waitingForSlot = false;
+            _slotFreed.Set(freed);
+        }
+    }
+
+    private void CheckQuietLocked()
+    {
+        Debug.Assert(_busySlots >= 0, "More slots released than taken.");
+        if (_quiet is not null && _busySlots == 0)
+        {
+            _quiet.TrySetResult();
+        }
+    }
+
+    private enum SlotTaken
+    {
+        Got,
+        Wait,
+        Retire,
+    }
+
+    /// <summary>One read loop: the slot it runs on its thread right now, and when it ended.</summary>
+    private sealed class ReadLoop
+    {
+        public ConsumerSlot? Inline;
+
+        public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

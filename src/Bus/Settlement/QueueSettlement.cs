@@ -1,0 +1,252 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+
+namespace Bus;
+
+/// <summary>
+/// The one place where a queue's messages end: acknowledged, skipped as duplicates, retried (now, or later through the
+/// retry schedule), dead-lettered with a reason, or set aside for the drain report. Both kinds of consumer slot settle
+/// through it, and it alone tells the queue's <see cref="QueueLedger"/> how each message ended.
+/// </summary>
+/// <remarks>
+/// Nothing here throws: when the bus itself fails to end a message (a dead-letter store that throws), the message is
+/// set aside for the report of the next stop, counted as <see cref="Outcome.Reported"/>, and logged as critical, so the
+/// queue still goes idle and the message is still accounted for.
+/// </remarks>
+internal sealed class QueueSettlement
+{
+    private readonly Lock _lock = new();
+    private readonly List<UnprocessedMessage> _setAside = [];
+    private readonly BusQueue _queue;
+    private readonly QueueLedger _ledger;
+    private readonly MessageBus _bus;
+    private bool _reportTaken;
+
+    public QueueSettlement(BusQueue queue)
+    {
+        _queue = queue;
+        _ledger = queue.Ledger;
+        _bus = queue.Bus;
+    }
+
+    private string Name => _queue.Name;
+
+    private ILogger Logger => _bus.Logger;
+
+    /// <summary>A consumer acknowledged the message.</summary>
+    public void Consumed(in Envelope envelope, Type consumerType)
+    {
+        _queue.Deduplication?.Complete(envelope.MessageId);
+        _bus.Observers?.Consumed(envelope, Name, consumerType);
+        _ledger.Settle(Outcome.Consumed);
+    }
+
+    /// <summary>A copy of a message consumed before: acknowledged without calling the consumer.</summary>
+    public void Duplicate(in Envelope envelope)
+    {
+        Log.DuplicateSkipped(Logger, envelope.MessageId, envelope.MessageType, Name);
+        _ledger.Settle(Outcome.Duplicate);
+    }
+
+    /// <summary>A message whose time to live ran out before it was delivered.</summary>
+    public ValueTask ExpiredAsync(in Envelope envelope) =>
+        DeadLetterAsync(envelope, DeadLetterReason.Expired, "its time to live ran out before delivery", null, envelope.DeliveryCount - 1);
+
+    /// <summary>A message of a type no consumer of this queue takes.</summary>
+    public ValueTask NoConsumerAsync(in Envelope envelope) =>
+        DeadLetterAsync(envelope, DeadLetterReason.NoConsumer, $"queue '{Name}' has no consumer for {envelope.MessageType}", null, envelope.DeliveryCount - 1);
+
+    /// <summary>A message the full queue dropped (a drop mode): logged, dead-lettered as overflow, counted as dropped.</summary>
+    public ValueTask DroppedAsync(in Envelope envelope)
+    {
+        Log.MessageDropped(Logger, Name, envelope.MessageId, envelope.MessageType, _queue.Options.FullMode);
+        return DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"queue '{Name}' was full ({_queue.Options.FullMode})", null, envelope.DeliveryCount - 1, dropped: true);
+    }
+
+    /// <summary>
+    /// A failed delivery (the consumer threw, rejected the message, or overran its time): counted, then ended as the
+    /// rejection or the retry policy decides. Returns the next attempt when it is to be delivered again at once; the
+    /// caller delivers it.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<Envelope?> FailedAsync(IRetryPolicy policy, Envelope envelope, Exception exception, string? rejection, bool timedOut)
+    {
+        _ledger.Faulted();
+        _queue.Deduplication?.Abandon(envelope.MessageId);
+        _bus.Observers?.Faulted(envelope, Name, exception);
+        if (rejection is not null || exception is MessageRejectedException)
+        {
+            await DeadLetterAsync(envelope, DeadLetterReason.Rejected, rejection ?? exception.Message, exception, envelope.DeliveryCount).ConfigureAwait(false);
+            return null;
+        }
+
+        RetryDecision decision;
+        try
+        {
+            decision = policy.Decide(new RetryContext(exception, envelope, Name));
+        }
+        catch (Exception policyError)
+        {
+            await DeadLetterAsync(envelope, DeadLetterReason.MaxRetriesExceeded, $"the retry policy threw {policyError.GetType().Name}: {policyError.Message}", exception, envelope.DeliveryCount).ConfigureAwait(false);
+            return null;
+        }
+
+        if (!decision.ShouldRetry)
+        {
+            var reason = timedOut ? DeadLetterReason.ConsumerTimeout : decision.Reason;
+            var description = reason switch
+            {
+                DeadLetterReason.NotRetryable => $"{exception.GetType().Name} is not retried",
+                DeadLetterReason.ConsumerTimeout => exception.Message,
+                DeadLetterReason.Failed => $"failed and the retry policy allows no retries: {exception.Message}",
+                _ => $"failed {envelope.DeliveryCount} time(s): {exception.Message}",
+            };
+            await DeadLetterAsync(envelope, reason, description, exception, envelope.DeliveryCount).ConfigureAwait(false);
+            return null;
+        }
+
+        _ledger.Retried();
+        Log.RetryScheduled(Logger, exception, envelope.MessageId, envelope.MessageType, envelope.DeliveryCount, Name, decision.Delay);
+        var next = NextAttempt(envelope);
+        if (decision.Delay == TimeSpan.Zero)
+        {
+            _bus.Observers?.Retrying(next, Name, decision.Delay);
+            return next;
+        }
+
+        // Counted as waiting before it enters the schedule, which may hand it back at once.
+        _ledger.Defer(WaitKind.Schedule);
+        switch (_bus.Delayed.TrySchedule(_queue, next, decision.Delay))
+        {
+            case ScheduleResult.Scheduled:
+                _bus.Observers?.Retrying(next, Name, decision.Delay);
+                break;
+            case ScheduleResult.Full:
+                _ledger.Resume(WaitKind.Schedule);
+                await DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"the retry schedule is full ({_bus.Options.ScheduledCapacity} messages)", exception, envelope.DeliveryCount).ConfigureAwait(false);
+                break;
+            default:
+                // The bus is stopping and its schedule is closed: the stop report takes the message.
+                _ledger.Resume(WaitKind.Schedule);
+                SetAside(next, wasInFlight: false);
+                break;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Ends a message in the dead-letter store with its reason. Attempts is how many deliveries failed. When the store
+    /// throws, the message is set aside for the stop report instead; this never throws.
+    /// </summary>
+    public ValueTask DeadLetterAsync(in Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts, bool dropped = false)
+    {
+        ValueTask storing;
+        try
+        {
+            storing = _bus.DeadLetters.StoreAsync(Name, envelope, reason, description, exception, attempts);
+        }
+        catch (Exception storeError)
+        {
+            StoreFailed(envelope, storeError);
+            return default;
+        }
+
+        if (storing.IsCompletedSuccessfully)
+        {
+            storing.GetAwaiter().GetResult();
+            _ledger.SettleDeadLettered(reason, dropped);
+            return default;
+        }
+
+        return AwaitStoredAsync(storing, envelope, reason, dropped);
+    }
+
+    /// <summary>
+    /// Sets a message aside for the next drain report: the stop cancelled its consumer, took it before a consumer started
+    /// on it, or the bus failed to end it. It counts as ended from now on.
+    /// </summary>
+    public void SetAside(in Envelope envelope, bool wasInFlight)
+    {
+        lock (_lock)
+        {
+            if (!_reportTaken)
+            {
+                _setAside.Add(new UnprocessedMessage(Name, envelope, wasInFlight));
+                _ledger.Settle(Outcome.Reported);
+                return;
+            }
+        }
+
+        // Too late for the report (a retry or scheduled message that came due as its queue closed): it goes where a
+        // report's messages go, the dead-letter store.
+        _ = DeadLetterLateAsync(envelope);
+    }
+
+    /// <summary>Counts messages the stop or a queue deletion took (from the storage or from a stuck consumer) as reported.</summary>
+    public void Report(List<UnprocessedMessage> into, ReadOnlySpan<Envelope> envelopes, bool wereInFlight)
+    {
+        foreach (var envelope in envelopes)
+        {
+            into.Add(new UnprocessedMessage(Name, envelope, wereInFlight));
+            _ledger.Settle(Outcome.Reported);
+        }
+    }
+
+    /// <summary>Takes what was set aside, for the final report of the queue (its deletion, or the stop).</summary>
+    public void TakeReport(List<UnprocessedMessage> into)
+    {
+        lock (_lock)
+        {
+            into.AddRange(_setAside);
+            _setAside.Clear();
+            _reportTaken = true;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitStoredAsync(ValueTask storing, Envelope envelope, DeadLetterReason reason, bool dropped)
+    {
+        try
+        {
+            await storing.ConfigureAwait(false);
+        }
+        catch (Exception storeError)
+        {
+            StoreFailed(envelope, storeError);
+            return;
+        }
+
+        _ledger.SettleDeadLettered(reason, dropped);
+    }
+
+    private async Task DeadLetterLateAsync(Envelope envelope)
+    {
+        var reason = _queue.IsDeleted ? DeadLetterReason.QueueDeleted : DeadLetterReason.BusStopped;
+        try
+        {
+            await _bus.DeadLetters.StoreAsync(Name, envelope, reason, "it came back after its queue was closed and reported", null, envelope.DeliveryCount - 1).ConfigureAwait(false);
+            _ledger.SettleDeadLettered(reason);
+        }
+        catch (Exception storeError)
+        {
+            // Nowhere left to keep it: the critical log line, with the message id, is its record.
+            Log.DeliveryBroke(Logger, storeError, envelope.MessageId, envelope.MessageType, Name);
+            _ledger.Settle(Outcome.Reported);
+        }
+    }
+
+    private void StoreFailed(in Envelope envelope, Exception storeError)
+    {
+        Log.DeliveryBroke(Logger, storeError, envelope.MessageId, envelope.MessageType, Name);
+        SetAside(envelope, wasInFlight: false);
+    }
+
+    private Envelope NextAttempt(in Envelope envelope)
+    {
+        var next = envelope.WithDeliveryCount(envelope.DeliveryCount + 1);
+        return envelope.Headers.ContainsKey(RetryHeaders.FirstFailedAt)
+            ? next
+            : next.WithHeaders(MessageHeaders.With(envelope.Headers, RetryHeaders.FirstFailedAt, _bus.Time.GetUtcNow()));
+    }
+}
