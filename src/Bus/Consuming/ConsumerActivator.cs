@@ -22,8 +22,7 @@ internal sealed class ConsumerActivator<TConsumer>
         }
         else
         {
-            var factory = ActivatorUtilities.CreateFactory<TConsumer>([]);
-            _resolve = provider => factory(provider, null);
+            _resolve = Factory.Create;
         }
 
         if (lifetime == ConsumerLifetime.Singleton)
@@ -52,4 +51,15 @@ internal sealed class ConsumerActivator<TConsumer>
     }
 
     public TConsumer Resolve(IServiceProvider scopedServices) => _resolve(scopedServices);
+
+    /// <summary>
+    /// Builds consumers that are not registered in the container, with their dependencies injected: compiled once per
+    /// consumer type, however many queues it consumes (a factory costs far more to build than to call).
+    /// </summary>
+    private static class Factory
+    {
+        private static readonly ObjectFactory<TConsumer> s_factory = ActivatorUtilities.CreateFactory<TConsumer>([]);
+
+        public static TConsumer Create(IServiceProvider provider) => s_factory(provider, null);
+    }
 }

@@ -63,8 +63,10 @@ internal sealed class BusShutdown(MessageBus bus, BusTopology topology)
         foreach (var queue in queues)
         {
             unprocessed.AddRange(await queue.CollectAsync().ConfigureAwait(false));
+            queue.Ledger.AssertBalanced("stopped");
         }
 
+        bus.Delayed.Ledger.AssertBalanced("stopped");
         return await ReportAsync(drained, unprocessed, queues).ConfigureAwait(false);
     }
 

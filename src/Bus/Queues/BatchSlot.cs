@@ -238,11 +238,9 @@ internal sealed class BatchSlot : ConsumerSlot
         var result = await ConsumeAsync().ConfigureAwait(false);
         if (!TryLeaveFlight())
         {
-            // Taken over while the consumer may still be reading its batch: leave it those objects.
+            // Taken over: the stop reads the batch and its count, and the consumer may still read its batch object, so
+            // neither is touched again; a slot taken over is never used again.
             _handler.Abandon();
-            _batch = new Envelope[_maxSize];
-            _leases = new long[_maxSize];
-            _count = 0;
             return false;
         }
 

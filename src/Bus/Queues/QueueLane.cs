@@ -22,7 +22,7 @@ internal sealed class QueueLane
     public const long NoLease = -1;
 
     private readonly Lock _lock = new();
-    private readonly Queue<Envelope> _overflow = new();
+    private Queue<Envelope>? _overflow;
     private readonly ITransportQueue _storage;
     private readonly int _overflowCapacity;
     private readonly BusQueue _queue;
@@ -113,7 +113,7 @@ internal sealed class QueueLane
     {
         lock (_lock)
         {
-            while (_overflow.TryDequeue(out var parked))
+            while (_overflow?.TryDequeue(out var parked) == true)
             {
                 into.Add(parked);
             }
@@ -147,12 +147,13 @@ internal sealed class QueueLane
     {
         lock (_lock)
         {
-            if (_overflow.TryDequeue(out envelope))
+            if (_overflow?.TryDequeue(out envelope) == true)
             {
                 _overflowCount = _overflow.Count;
                 return true;
             }
 
+            envelope = default;
             return false;
         }
     }
@@ -166,21 +167,23 @@ internal sealed class QueueLane
                 return EnqueueStatus.Closed;
             }
 
-            if (_overflow.Count >= capacity)
+            // Created on first use: most queues never park a message.
+            var overflow = _overflow ??= new Queue<Envelope>();
+            if (overflow.Count >= capacity)
             {
                 return EnqueueStatus.OverflowFull;
             }
 
-            _overflow.Enqueue(envelope);
+            overflow.Enqueue(envelope);
 
             // Room may have appeared since the failed write; moving parked messages into it now means a reader that
             // found both empty and went to sleep on the storage is woken.
-            while (_overflow.TryPeek(out var head) && _storage.TryEnqueue(head))
+            while (overflow.TryPeek(out var head) && _storage.TryEnqueue(head))
             {
-                _overflow.Dequeue();
+                overflow.Dequeue();
             }
 
-            _overflowCount = _overflow.Count;
+            _overflowCount = overflow.Count;
         }
 
         return EnqueueStatus.Accepted;

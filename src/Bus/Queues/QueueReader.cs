@@ -111,7 +111,7 @@ internal sealed class QueueReader
         Task slots;
         lock (_lock)
         {
-            loops = [.. _loops.Where(l => l.Inline?.State != ConsumerSlot.TakenOver).Select(l => l.Ended.Task)];
+            loops = [.. _loops.Where(l => l.Inline?.State != ConsumerSlot.TakenOver).Select(l => l.Ended)];
             _quiet ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             CheckQuietLocked();
             slots = _quiet.Task;
@@ -176,7 +176,7 @@ internal sealed class QueueReader
         // The loop belongs to the queue, not to whoever started it: it does not take the caller's execution context.
         using (ExecutionContext.SuppressFlow())
         {
-            _ = Task.Run(() => RunAsync(loop));
+            loop.Ended = Task.Run(() => RunAsync(loop));
         }
     }
 
@@ -266,8 +266,6 @@ internal sealed class QueueReader
                 _loops.Remove(loop);
                 CheckQuietLocked();
             }
-
-            loop.Ended.TrySetResult();
         }
     }
 
@@ -359,11 +357,11 @@ internal sealed class QueueReader
         Retire,
     }
 
-    /// <summary>One read loop: the slot it runs on its thread right now, and when it ended.</summary>
+    /// <summary>One read loop: the slot it runs on its thread right now, and its task, which ends with it.</summary>
     private sealed class ReadLoop
     {
         public ConsumerSlot? Inline;
 
-        public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public Task Ended { get; set; } = Task.CompletedTask;
     }
 }

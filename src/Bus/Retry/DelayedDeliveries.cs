@@ -14,8 +14,8 @@ namespace Bus;
 /// scheduled.
 /// </para>
 /// <para>
-/// Accounting: a retry is counted in its queue's ledger (as waiting, by the settlement, before it comes here); a
-/// scheduled publish in the bus's schedule ledger, <see cref="Ledger"/>, from the moment it is accepted until it is
+/// Accounting: a retry is counted as waiting in its queue's ledger while it is here; a scheduled publish in the bus's
+/// schedule ledger, <see cref="Ledger"/>, from the moment it is accepted until it is
 /// routed into its queues (which count it from then on), cancelled, found unroutable, dead-lettered or reported.
 /// </para>
 /// <para>
@@ -70,7 +70,10 @@ internal sealed class DelayedDeliveries : IDisposable
         }
     }
 
-    /// <summary>Schedules a retry of a message into its queue; the caller counted it as waiting already.</summary>
+    /// <summary>
+    /// Schedules a retry of a message into its queue, and counts it as waiting in the queue's ledger. Its due time is
+    /// taken before that count can tell anyone the queue is idle, so a clock moved right after still brings it due.
+    /// </summary>
     public ScheduleResult TrySchedule(BusQueue queue, in Envelope envelope, TimeSpan delay) =>
         TryAdd(new Entry(queue, null, envelope), DueTimestamp(delay), default);
 
@@ -214,7 +217,12 @@ internal sealed class DelayedDeliveries : IDisposable
                 return ScheduleResult.Full;
             }
 
-            if (entry.Exchange is not null)
+            if (entry.Queue is { } queue)
+            {
+                // Counted under the lock, before the due callback can take it and count it back.
+                queue.Ledger.Defer(WaitKind.Schedule);
+            }
+            else
             {
                 // Checked before anything is added: a refused duplicate leaves nothing behind.
                 if (!_publishes.TryAdd(entry.Envelope.MessageId, dueAt))

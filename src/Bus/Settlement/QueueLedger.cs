@@ -24,21 +24,23 @@ namespace Bus;
 [DebuggerDisplay("{Name,nq}: pending {Pending}, waiting {Waiting}")]
 internal sealed class QueueLedger
 {
-    private static readonly int s_reasons = Enum.GetValues<DeadLetterReason>().Length;
+    // Every counter in one array, so an idle queue's ledger is one small allocation. The publishers' counter comes
+    // first and the consumers' side starts a cache line later, so the two sides do not write to the same line.
+    private const int Accepted = 0;
+    private const int Withdrawn = 8;
+    private const int Dropped = Withdrawn + 1;
+    private const int FaultedCount = Dropped + 1;
+    private const int RetriedCount = FaultedCount + 1;
+    private const int ReportedCopies = RetriedCount + 1;
+    private const int SettledBase = ReportedCopies + 1;
+    private static readonly int s_outcomes = Enum.GetValues<Outcome>().Length;
+    private static readonly int s_waitKinds = Enum.GetValues<WaitKind>().Length;
+    private static readonly int s_deadLetteredBase = SettledBase + s_outcomes;
+    private static readonly int s_deferredBase = s_deadLetteredBase + Enum.GetValues<DeadLetterReason>().Length;
+    private static readonly int s_resumedBase = s_deferredBase + s_waitKinds;
 
     private readonly IdleMonitor _idle;
-    private readonly long[] _settled = new long[Enum.GetValues<Outcome>().Length];
-    private readonly long[] _deadLettered = new long[s_reasons];
-    private readonly long[] _deferred = new long[Enum.GetValues<WaitKind>().Length];
-    private readonly long[] _resumed = new long[Enum.GetValues<WaitKind>().Length];
-
-    // Apart from the counters the consumers' side writes: publishers count in on every publish.
-    private PaddedCounter _accepted;
-    private long _withdrawn;
-    private long _dropped;
-    private long _faulted;
-    private long _reportedCopies;
-    private long _retried;
+    private readonly long[] _counts = new long[s_resumedBase + s_waitKinds];
 
     public QueueLedger(string name, IdleMonitor idle)
     {
@@ -54,16 +56,19 @@ internal sealed class QueueLedger
     /// <summary>Waiting for the clock: delayed retries, batch windows, scheduled publishes.</summary>
     public long Waiting => Read().Waiting;
 
+    /// <summary>Held in batches until their window passes.</summary>
+    public long WaitingInBatches => Count(s_deferredBase + (int)WaitKind.BatchWindow) - Count(s_resumedBase + (int)WaitKind.BatchWindow);
+
     /// <summary>
     /// Counts a message in, before it is stored where a consumer could take it. A publish that then does not store it
     /// calls <see cref="Withdraw"/>.
     /// </summary>
-    public void Accept() => Interlocked.Increment(ref _accepted.Value);
+    public void Accept() => Interlocked.Increment(ref _counts[Accepted]);
 
     /// <summary>Counts out a message that was counted in but not stored after all (a full, closed or cancelled publish).</summary>
     public void Withdraw()
     {
-        Interlocked.Increment(ref _withdrawn);
+        Interlocked.Increment(ref _counts[Withdrawn]);
         Changed();
     }
 
@@ -71,96 +76,94 @@ internal sealed class QueueLedger
     public void Settle(Outcome outcome)
     {
         Debug.Assert(outcome != Outcome.DeadLettered, "Dead letters are settled with their reason.");
-        Interlocked.Increment(ref _settled[(int)outcome]);
+        Interlocked.Increment(ref _counts[SettledBase + (int)outcome]);
         Changed();
     }
 
     /// <summary>Ends a message in the dead-letter store.</summary>
     public void SettleDeadLettered(DeadLetterReason reason, bool dropped = false)
     {
-        Interlocked.Increment(ref _deadLettered[(int)reason]);
+        Interlocked.Increment(ref _counts[s_deadLetteredBase + (int)reason]);
         if (dropped)
         {
-            Interlocked.Increment(ref _dropped);
+            Interlocked.Increment(ref _counts[Dropped]);
         }
 
-        Interlocked.Increment(ref _settled[(int)Outcome.DeadLettered]);
+        Interlocked.Increment(ref _counts[SettledBase + (int)Outcome.DeadLettered]);
         Changed();
     }
 
     /// <summary>A pending message begins waiting for the clock.</summary>
     public void Defer(WaitKind kind)
     {
-        Interlocked.Increment(ref _deferred[(int)kind]);
+        Interlocked.Increment(ref _counts[s_deferredBase + (int)kind]);
         Changed();
     }
 
     /// <summary>A waiting message is ready again (or ends right after).</summary>
     public void Resume(WaitKind kind, int count = 1)
     {
-        Interlocked.Add(ref _resumed[(int)kind], count);
+        Interlocked.Add(ref _counts[s_resumedBase + (int)kind], count);
         CheckInvariants();
     }
 
     /// <summary>A delivery failed (the message is then retried or dead-lettered).</summary>
-    public void Faulted() => Interlocked.Increment(ref _faulted);
+    public void Faulted() => Interlocked.Increment(ref _counts[FaultedCount]);
+
+    /// <summary>A retry was decided.</summary>
+    public void Retried() => Interlocked.Increment(ref _counts[RetriedCount]);
 
     /// <summary>
     /// A message this ledger counted as reported was also copied into the dead-letter store (reason
     /// <see cref="DeadLetterReason.BusStopped"/> or <see cref="DeadLetterReason.QueueDeleted"/>), for inspection and replay.
     /// </summary>
-    public void ReportedCopyStored() => Interlocked.Increment(ref _reportedCopies);
-
-    /// <summary>A retry was decided.</summary>
-    public void Retried() => Interlocked.Increment(ref _retried);
+    public void ReportedCopyStored() => Interlocked.Increment(ref _counts[ReportedCopies]);
 
     /// <summary>Reads the counters; settled ones before accepted ones, so a snapshot never shows more out than in.</summary>
     public LedgerSnapshot Read()
     {
-        long settled = 0;
-        foreach (ref var count in _settled.AsSpan())
+        var settled = Count(Withdrawn);
+        for (var i = 0; i < s_outcomes; i++)
         {
-            settled += Volatile.Read(ref count);
+            settled += Count(SettledBase + i);
         }
 
-        settled += Volatile.Read(ref _withdrawn);
         long resumed = 0;
-        foreach (ref var count in _resumed.AsSpan())
-        {
-            resumed += Volatile.Read(ref count);
-        }
-
         long deferred = 0;
-        foreach (ref var count in _deferred.AsSpan())
+        for (var i = 0; i < s_waitKinds; i++)
         {
-            deferred += Volatile.Read(ref count);
+            resumed += Count(s_resumedBase + i);
         }
 
-        return new LedgerSnapshot(Volatile.Read(ref _accepted.Value), settled, deferred, resumed);
+        for (var i = 0; i < s_waitKinds; i++)
+        {
+            deferred += Count(s_deferredBase + i);
+        }
+
+        return new LedgerSnapshot(Count(Accepted), settled, deferred, resumed);
     }
 
     /// <summary>Adds the counters to a queue's statistics.</summary>
     public void AddTo(QueueStatistics statistics)
     {
-        statistics.Consumed = Volatile.Read(ref _settled[(int)Outcome.Consumed]);
-        statistics.Duplicates = Volatile.Read(ref _settled[(int)Outcome.Duplicate]);
-        statistics.DeadLettered = Volatile.Read(ref _settled[(int)Outcome.DeadLettered]) + Volatile.Read(ref _reportedCopies);
-        statistics.Unprocessed = Volatile.Read(ref _settled[(int)Outcome.Reported]);
-        statistics.Expired = Volatile.Read(ref _deadLettered[(int)DeadLetterReason.Expired]);
-        statistics.Dropped = Volatile.Read(ref _dropped);
-        statistics.Faulted = Volatile.Read(ref _faulted);
-        statistics.Retried = Volatile.Read(ref _retried);
-        statistics.WaitingForRetry = Volatile.Read(ref _deferred[(int)WaitKind.Schedule]) - Volatile.Read(ref _resumed[(int)WaitKind.Schedule]);
+        statistics.Consumed = Count(SettledBase + (int)Outcome.Consumed);
+        statistics.Duplicates = Count(SettledBase + (int)Outcome.Duplicate);
+        statistics.DeadLettered = Count(SettledBase + (int)Outcome.DeadLettered) + Count(ReportedCopies);
+        statistics.Unprocessed = Count(SettledBase + (int)Outcome.Reported);
+        statistics.Expired = DeadLettersOf(DeadLetterReason.Expired);
+        statistics.Dropped = Count(Dropped);
+        statistics.Faulted = Count(FaultedCount);
+        statistics.Retried = Count(RetriedCount);
+        statistics.WaitingForRetry = Count(s_deferredBase + (int)WaitKind.Schedule) - Count(s_resumedBase + (int)WaitKind.Schedule);
         var snapshot = Read();
         statistics.Pending = snapshot.Pending;
-        statistics.Enqueued = snapshot.Accepted - Volatile.Read(ref _withdrawn);
+        statistics.Enqueued = snapshot.Accepted - Count(Withdrawn);
     }
 
-    /// <summary>Held in batches until their window passes.</summary>
-    public long WaitingInBatches => Volatile.Read(ref _deferred[(int)WaitKind.BatchWindow]) - Volatile.Read(ref _resumed[(int)WaitKind.BatchWindow]);
-
     /// <summary>Dead letters of one reason.</summary>
-    public long DeadLettersOf(DeadLetterReason reason) => Volatile.Read(ref _deadLettered[(int)reason]);
+    public long DeadLettersOf(DeadLetterReason reason) => Count(s_deadLetteredBase + (int)reason);
+
+    private long Count(int index) => Volatile.Read(ref _counts[index]);
 
     /// <summary>Wakes idle waiters when this ledger has nothing active left; costs one read when nobody waits.</summary>
     private void Changed()
@@ -170,6 +173,19 @@ internal sealed class QueueLedger
         {
             _idle.Signal();
         }
+    }
+
+    /// <summary>
+    /// Checks, in Debug builds, that every message this ledger counted in has ended, once its queue (or the schedule)
+    /// was collected by a stop or a deletion. A publish that passed the bus's state check just before the stop may still
+    /// be counting in and out of the closed queue, so the check asks only that the ledger be seen balanced once.
+    /// </summary>
+    [Conditional("DEBUG")]
+    public void AssertBalanced(string when)
+    {
+        // A lost message keeps Pending above zero for good; a racing publish only blips it.
+        var balanced = SpinWait.SpinUntil(() => Read().Pending == 0, TimeSpan.FromSeconds(1));
+        Debug.Assert(balanced, $"{Name} {when} with accepted messages neither ended nor reported: {Read()}.");
     }
 
     [Conditional("DEBUG")]

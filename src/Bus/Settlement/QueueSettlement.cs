@@ -16,7 +16,7 @@ namespace Bus;
 internal sealed class QueueSettlement
 {
     private readonly Lock _lock = new();
-    private readonly List<UnprocessedMessage> _setAside = [];
+    private List<UnprocessedMessage>? _setAside;
     private readonly BusQueue _queue;
     private readonly QueueLedger _ledger;
     private readonly MessageBus _bus;
@@ -114,20 +114,16 @@ internal sealed class QueueSettlement
             return next;
         }
 
-        // Counted as waiting before it enters the schedule, which may hand it back at once.
-        _ledger.Defer(WaitKind.Schedule);
         switch (_bus.Delayed.TrySchedule(_queue, next, decision.Delay))
         {
             case ScheduleResult.Scheduled:
                 _bus.Observers?.Retrying(next, Name, decision.Delay);
                 break;
             case ScheduleResult.Full:
-                _ledger.Resume(WaitKind.Schedule);
                 await DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"the retry schedule is full ({_bus.Options.ScheduledCapacity} messages)", exception, envelope.DeliveryCount).ConfigureAwait(false);
                 break;
             default:
                 // The bus is stopping and its schedule is closed: the stop report takes the message.
-                _ledger.Resume(WaitKind.Schedule);
                 SetAside(next, wasInFlight: false);
                 break;
         }
@@ -172,7 +168,7 @@ internal sealed class QueueSettlement
         {
             if (!_reportTaken)
             {
-                _setAside.Add(new UnprocessedMessage(Name, envelope, wasInFlight));
+                (_setAside ??= []).Add(new UnprocessedMessage(Name, envelope, wasInFlight));
                 _ledger.Settle(Outcome.Reported);
                 return;
             }
@@ -198,8 +194,12 @@ internal sealed class QueueSettlement
     {
         lock (_lock)
         {
-            into.AddRange(_setAside);
-            _setAside.Clear();
+            if (_setAside is not null)
+            {
+                into.AddRange(_setAside);
+                _setAside = null;
+            }
+
             _reportTaken = true;
         }
     }

@@ -227,6 +227,7 @@ internal sealed class BusTopology : IBusTopology
         var unprocessed = new List<UnprocessedMessage>();
         _bus.Delayed.ReportRetries(queue, unprocessed);
         unprocessed.AddRange(await queue.CollectAsync().ConfigureAwait(false));
+        queue.Ledger.AssertBalanced("was deleted");
         foreach (var message in unprocessed)
         {
             await _bus.DeadLetters.StoreReportedCopyAsync(message, DeadLetterReason.QueueDeleted, "its queue was deleted before it was processed", queue.Ledger).ConfigureAwait(false);

@@ -13,8 +13,7 @@ namespace Bus.Benchmarks;
 /// Scenarios 1-4 and 6 with few iterations, then one line of ratios from that same run; scenario 5's percentiles are
 /// sampled directly (its BenchmarkDotNet cases run with <c>--filter '*RequestReply*'</c>, to keep this under three
 /// minutes). Medians, not means: on a noisy 2-core machine a single descheduled iteration would otherwise move the
-/// result. Every library runs with the thread pool's idle spinning off: on 2 cores, idle workers spinning take the CPU
-/// the measured threads need and make each run land in a fast or a slow mode by chance.
+/// result. Every library runs with the runtime's default settings, as users run it.
 /// </summary>
 /// <remarks>
 /// The cases behind the targets, Bus and the raw channel in scenario 1, Bus in scenario 3, and topic routing with 10
@@ -120,9 +119,8 @@ internal static class QuickRun
         c => (int)c.Parameters["Bindings"] == bindings && !(bool)c.Parameters["Cached"]);
 
     /// <summary>
-    /// The quick job. In this process (<paramref name="inProcess"/>) for the interleaved rounds, which
-    /// <see cref="Program"/> starts with the thread pool's spinning off; otherwise each case in a process of its own,
-    /// started with it off.
+    /// The quick job. In this process (<paramref name="inProcess"/>) for the interleaved rounds; otherwise each case in
+    /// a process of its own.
     /// </summary>
     private static IConfig CreateConfig(bool inProcess)
     {
@@ -135,7 +133,7 @@ internal static class QuickRun
             .WithUnrollFactor(1);
         job = inProcess
             ? job.WithToolchain(InProcessEmitToolchain.Instance).WithId("QuickInProcess")
-            : job.WithEnvironmentVariable(Program.SpinLimitVariable, "0").WithId("Quick");
+            : job.WithId("Quick");
         return DefaultConfig.Instance
             .AddJob(job)
             .AddDiagnoser(MemoryDiagnoser.Default)
