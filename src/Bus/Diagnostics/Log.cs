@@ -71,6 +71,9 @@ internal static partial class Log
     [LoggerMessage(34, LogLevel.Error, "Settling a delivery of queue {Lane} as {Outcome} with its transport failed; the bus's own outcome stands")]
     public static partial void LeaseSettlementFailed(ILogger logger, Exception exception, string lane, DeliveryOutcome outcome);
 
+    [LoggerMessage(35, LogLevel.Critical, "Queue {Queue}: a consumer slot was still settling {Limit} after the stop took over (the application's dead-letter store, retry policy or an observer did not return); the messages it holds are missing from the report")]
+    public static partial void QueueNotQuiet(ILogger logger, string queue, TimeSpan limit);
+
     [LoggerMessage(32, LogLevel.Error, "The partition key selector of queue {Queue} threw for message {MessageId} ({MessageType}); it is placed by message id, out of key order")]
     public static partial void PartitionKeyFailed(ILogger logger, Exception exception, Guid messageId, Type messageType, string queue);
 }

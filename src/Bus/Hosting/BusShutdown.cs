@@ -53,16 +53,17 @@ internal sealed class BusShutdown(MessageBus bus, BusTopology topology)
             }
         }
 
-        if (!drained)
-        {
-            // Consumers that ignore their cancelled token get until twice the stop timeout, counted from the start of the
-            // stop; then the report takes their messages over.
-            await GraceAsync(queues, started, options.StopTimeout, limit.Token).ConfigureAwait(false);
-        }
-
+        // Readers finish what the closed queues hold; consumers that ignore their cancelled token get until twice the stop
+        // timeout, counted from the start of the stop. Then the report takes over what still runs.
+        var quiet = await GraceAsync(queues, started, options.StopTimeout, limit.Token).ConfigureAwait(false);
         foreach (var queue in queues)
         {
-            unprocessed.AddRange(await queue.CollectAsync().ConfigureAwait(false));
+            if (!quiet)
+            {
+                queue.Abort();
+            }
+
+            unprocessed.AddRange(await queue.CollectAsync(takeOver: !quiet).ConfigureAwait(false));
             queue.Ledger.AssertBalanced("stopped");
         }
 
@@ -96,7 +97,7 @@ internal sealed class BusShutdown(MessageBus bus, BusTopology topology)
         }
     }
 
-    private async Task GraceAsync(BusQueue[] queues, long started, TimeSpan stopTimeout, CancellationToken cancellationToken)
+    private async Task<bool> GraceAsync(BusQueue[] queues, long started, TimeSpan stopTimeout, CancellationToken cancellationToken)
     {
         var quiet = new Task[queues.Length];
         for (var i = 0; i < queues.Length; i++)
@@ -110,10 +111,11 @@ internal sealed class BusShutdown(MessageBus bus, BusTopology topology)
         try
         {
             await Task.WhenAll(quiet).WaitAsync(left, bus.Time, cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
         {
-            // Out of patience: CollectAsync takes over what still runs.
+            return false;
         }
     }
 

@@ -303,7 +303,7 @@ internal sealed class MessageBus : IMessageBus
             var status = route[i].TryEnqueue(envelope, origin);
             if (status != EnqueueStatus.Accepted)
             {
-                return DeliverSlowAsync(route, i, status, envelope, origin, cancellationToken);
+                return DeliverSlowAsync(route, i, status, envelope, origin, request, cancellationToken);
             }
         }
 
@@ -317,7 +317,7 @@ internal sealed class MessageBus : IMessageBus
     /// queues with room get their copy (as RabbitMQ does).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask DeliverSlowAsync(BusQueue[] route, int index, EnqueueStatus status, Envelope envelope, ConsumerSlot? origin, CancellationToken cancellationToken)
+    private async ValueTask DeliverSlowAsync(BusQueue[] route, int index, EnqueueStatus status, Envelope envelope, ConsumerSlot? origin, PendingRequest? request, CancellationToken cancellationToken)
     {
         Exception? refusal = null;
         for (var i = index; i < route.Length; i++)
@@ -333,6 +333,13 @@ internal sealed class MessageBus : IMessageBus
                 status = await queue.EnqueueAsync(envelope, cancellationToken).ConfigureAwait(false);
             }
 
+            if (status == EnqueueStatus.Closed && queue.IsDeleted)
+            {
+                // A queue deleted after routing simply no longer takes messages (as in RabbitMQ); a request counts that
+                // copy as one that will never answer.
+                request?.CopyLost();
+            }
+
             refusal ??= status switch
             {
                 EnqueueStatus.Rejected => new QueueFullException(
@@ -344,8 +351,7 @@ internal sealed class MessageBus : IMessageBus
                     envelope.MessageType,
                     $"Queue '{queue.Name}' is full and so is its overflow for messages published by consumers ({queue.Options.EffectiveOverflowCapacity}); {envelope.MessageType} from a consumer cannot wait for room, because the consumer may be what has to make it. Raise QueueOptions.OverflowCapacity or Capacity."),
 
-                // A queue deleted after routing simply no longer takes messages (as in RabbitMQ); a queue closed by the
-                // stop refuses the publish.
+                // A queue closed by the stop refuses the publish.
                 EnqueueStatus.Closed when !queue.IsDeleted => new BusNotRunningException(envelope.MessageType, BusState.Stopped),
                 _ => null,
             };

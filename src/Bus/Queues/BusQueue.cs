@@ -64,6 +64,9 @@ internal sealed class BusQueue
 
     public bool IsAborted => _aborted;
 
+    /// <summary>Whether the queue refuses messages: closed by a stop, aborted, or deleted.</summary>
+    public bool IsClosed => _closed;
+
     /// <summary>Whether the queue was deleted (rather than closed by the bus stopping).</summary>
     public bool IsDeleted => _deleted;
 
@@ -290,20 +293,36 @@ internal sealed class BusQueue
         return Task.WhenAll(quiet);
     }
 
+    /// <summary>How long, on the system clock, collecting waits for slots still settling after a take-over.</summary>
+    internal static readonly TimeSpan SettleLimit = TimeSpan.FromSeconds(5);
+
     /// <summary>
-    /// Takes every message that will not be processed, once the queue was closed or aborted: those in consumers that
-    /// still run (taken over: whatever those consumers do later no longer counts), those set aside, parked or stored.
-    /// Each is counted as reported.
+    /// Takes every message that will not be processed, once the queue was closed (and is quiet) or aborted: with
+    /// <paramref name="takeOver"/>, those in consumers that still run (whatever those consumers do later no longer
+    /// counts); then those set aside, parked or stored. Each is counted as reported.
     /// </summary>
-    public async Task<List<UnprocessedMessage>> CollectAsync()
+    public async Task<List<UnprocessedMessage>> CollectAsync(bool takeOver)
     {
         var report = new List<UnprocessedMessage>();
-        foreach (var reader in _readers)
+        if (takeOver)
         {
-            reader.TakeOver(report);
+            foreach (var reader in _readers)
+            {
+                reader.TakeOver(report);
+            }
         }
 
-        await WhenQuietAsync().ConfigureAwait(false);
+        // What is left runs bus code (or the application's dead-letter store, retry policy or observers, called while
+        // settling): it gets a bounded moment, so a store that hangs cannot hang the stop.
+        try
+        {
+            await WhenQuietAsync().WaitAsync(SettleLimit, TimeProvider.System).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.QueueNotQuiet(Bus.Logger, Name, SettleLimit);
+        }
+
         foreach (var reader in _readers)
         {
             reader.StopWatching();

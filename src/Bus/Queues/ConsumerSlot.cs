@@ -35,11 +35,19 @@ internal abstract class ConsumerSlot
     protected const long NoLease = QueueLane.NoLease;
 
     private static readonly AsyncLocal<ConsumerSlot?> s_current = new();
-    private static readonly ContextCallback s_runHeld = static slot => ((ConsumerSlot)slot!)._ranInline = ((ConsumerSlot)slot!).RunHeld();
+    private static readonly ContextCallback s_runHeld = static slot => t_ranInline = ((ConsumerSlot)slot!).RunHeld();
 
-    private readonly ExecutionContext? _context;
+    // The callback of ExecutionContext.Run runs on the calling thread, so its result comes back through a thread-static:
+    // a field of the slot would be shared with the slot's own continuation, which may already run on another thread.
+    [ThreadStatic]
+    private static bool t_ranInline;
+
+    // The context consumers run in is built from the default one: not from whoever happened to start the bus or add
+    // the consumer, whose ambient values (an Activity, a logging scope) would otherwise leak into every consumer.
+    private static readonly ExecutionContext s_clean = CaptureClean();
+
+    private readonly ExecutionContext _context;
     private int _state = Free;
-    private bool _ranInline;
 
     protected ConsumerSlot(QueueReader reader, int index)
     {
@@ -50,10 +58,7 @@ internal abstract class ConsumerSlot
         Settlement = Queue.Settlement;
         Invoker = new ConsumerInvoker(Queue);
 
-        var outside = s_current.Value;
-        s_current.Value = this;
-        _context = ExecutionContext.Capture();
-        s_current.Value = outside;
+        _context = ContextFor(this);
     }
 
     /// <summary>The slot whose consumer the calling code runs in, or null outside consumers.</summary>
@@ -75,9 +80,6 @@ internal abstract class ConsumerSlot
 
     public int State => Volatile.Read(ref _state);
 
-    /// <summary>Whether a reader is running this slot on its own thread right now.</summary>
-    public bool RunsInline { get; private set; }
-
     protected QueueSettlement Settlement { get; }
 
     protected ConsumerInvoker Invoker { get; }
@@ -96,16 +98,8 @@ internal abstract class ConsumerSlot
     /// </summary>
     public bool RunInline()
     {
-        RunsInline = true;
-        try
-        {
-            ExecutionContext.Run(_context!, s_runHeld, this);
-            return _ranInline;
-        }
-        finally
-        {
-            RunsInline = false;
-        }
+        ExecutionContext.Run(_context, s_runHeld, this);
+        return t_ranInline;
     }
 
     /// <summary>
@@ -121,6 +115,35 @@ internal abstract class ConsumerSlot
 
         ReportTakenOver(into);
         return true;
+    }
+
+    /// <summary>The default execution context with <see cref="Current"/> set to the slot.</summary>
+    private static ExecutionContext ContextFor(ConsumerSlot slot)
+    {
+        ExecutionContext? context = null;
+        ExecutionContext.Run(
+            s_clean,
+            _ =>
+            {
+                s_current.Value = slot;
+                context = ExecutionContext.Capture();
+            },
+            null);
+        return context!;
+    }
+
+    /// <summary>The default execution context, captured on a thread that has nothing flowing into it.</summary>
+    private static ExecutionContext CaptureClean()
+    {
+        ExecutionContext? clean = null;
+        using (ExecutionContext.SuppressFlow())
+        {
+            var thread = new Thread(() => clean = ExecutionContext.Capture()) { IsBackground = true, Name = "Bus context" };
+            thread.Start();
+            thread.Join();
+        }
+
+        return clean!;
     }
 
     /// <summary>Gives the slot back to the pool, holding nothing; only its reader's pool calls this.</summary>
@@ -145,7 +168,12 @@ internal abstract class ConsumerSlot
     /// </summary>
     protected FlightEntry EnterFlight()
     {
-        Interlocked.Exchange(ref _state, InFlight);
+        // From held only: a slot the stop took over stays taken over.
+        if (Interlocked.CompareExchange(ref _state, InFlight, Held) != Held)
+        {
+            return FlightEntry.TakenOver;
+        }
+
         if (!Queue.IsAborted)
         {
             return FlightEntry.Entered;
@@ -176,7 +204,7 @@ internal abstract class ConsumerSlot
     /// </summary>
     protected void ContinueDetached()
     {
-        ExecutionContext.Run(_context!, static slot => ((ConsumerSlot)slot!).ResumeDetached(), this);
+        ExecutionContext.Run(_context, static slot => ((ConsumerSlot)slot!).ResumeDetached(), this);
     }
 
     /// <summary>Finishes the delivery that went asynchronous; false when another went asynchronous after it.</summary>

@@ -95,6 +95,11 @@ internal sealed class MessageSlot : ConsumerSlot
             catch (Exception exception)
             {
                 InternalError(envelope, exception);
+                if (IsTakenOver)
+                {
+                    return false;
+                }
+
                 continue;
             }
 

@@ -176,6 +176,11 @@ internal sealed class QueueLane
 
             overflow.Enqueue(envelope);
 
+            // Published before the move below: a reader that took the storage's last message after the failed write
+            // either sees this count and takes the parked message, or took it before the move, which then finds room
+            // and wakes it through the storage.
+            _overflowCount = overflow.Count;
+
             // Room may have appeared since the failed write; moving parked messages into it now means a reader that
             // found both empty and went to sleep on the storage is woken.
             while (overflow.TryPeek(out var head) && _storage.TryEnqueue(head))

@@ -107,17 +107,10 @@ internal sealed class QueueReader
     /// </summary>
     public Task WhenQuietAsync()
     {
-        Task[] loops;
-        Task slots;
         lock (_lock)
         {
-            loops = [.. _loops.Where(l => l.Inline?.State != ConsumerSlot.TakenOver).Select(l => l.Ended)];
-            _quiet ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            CheckQuietLocked();
-            slots = _quiet.Task;
+            return IsQuietLocked() ? Task.CompletedTask : (_quiet ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
-
-        return Task.WhenAll([.. loops, slots]);
     }
 
     /// <summary>A slot that went asynchronous is done: back to the pool, and to a loop waiting for it.</summary>
@@ -140,7 +133,7 @@ internal sealed class QueueReader
             }
 
             var progress = Progress;
-            if (Queue.IsAborted || _loops.Count == 0 || (progress == watch.SeenProgress && _idle > 0))
+            if (Queue.IsClosed || _loops.Count == 0 || (progress == watch.SeenProgress && _idle > 0))
             {
                 // Stopping, or a loop waits for messages or for a slot and nothing moved: nothing is stuck, and nothing
                 // needs watching until that loop wakes.
@@ -201,6 +194,7 @@ internal sealed class QueueReader
                         lock (_lock)
                         {
                             _idle--;
+                            _watch?.Arm();
                         }
 
                         continue;
@@ -341,13 +335,33 @@ internal sealed class QueueReader
         }
     }
 
+    /// <summary>Quiet lasts once reached: the lane is closed, so no loop starts again, and no slot is taken without a loop.</summary>
     private void CheckQuietLocked()
     {
         Debug.Assert(_busySlots >= 0, "More slots released than taken.");
-        if (_quiet is not null && _busySlots == 0)
+        if (_quiet is not null && IsQuietLocked())
         {
             _quiet.TrySetResult();
+            _quiet = null;
         }
+    }
+
+    private bool IsQuietLocked()
+    {
+        if (_busySlots != 0)
+        {
+            return false;
+        }
+
+        foreach (var loop in _loops)
+        {
+            if (Volatile.Read(ref loop.Inline)?.State != ConsumerSlot.TakenOver)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private enum SlotTaken

@@ -70,11 +70,20 @@ internal abstract class PendingRequest
     {
         if (Interlocked.Add(ref _copiesLeft, copies - RoutingHold) == 0)
         {
-            FailWith(Volatile.Read(ref _lastFault)!);
+            FailWith(Volatile.Read(ref _lastFault));
         }
     }
 
     public abstract bool TryComplete(object? response);
+
+    /// <summary>One copy of the request was routed to a queue that was deleted before it took the copy.</summary>
+    public void CopyLost()
+    {
+        if (Interlocked.Decrement(ref _copiesLeft) == 0)
+        {
+            FailWith(Volatile.Read(ref _lastFault));
+        }
+    }
 
     /// <summary>One copy of the request was dead-lettered.</summary>
     public void Fault(DeadLetter deadLetter)
@@ -86,7 +95,8 @@ internal abstract class PendingRequest
         }
     }
 
-    protected abstract void FailWith(DeadLetter deadLetter);
+    /// <summary>Every copy ended without a response: in the dead-letter store (the last one given), or in a deleted queue.</summary>
+    protected abstract void FailWith(DeadLetter? deadLetter);
 }
 
 /// <inheritdoc cref="PendingRequest"/>
@@ -138,7 +148,9 @@ internal sealed class PendingRequest<TResponse> : PendingRequest, IDisposable
         _cancellation.Dispose();
     }
 
-    protected override void FailWith(DeadLetter deadLetter) => _response.TrySetException(new RequestFaultException(_requestType, deadLetter));
+    protected override void FailWith(DeadLetter? deadLetter) => _response.TrySetException(deadLetter is null
+        ? new RequestFaultException($"No queue took the request {_requestType}: the queues it was routed to were deleted before they accepted it.")
+        : new RequestFaultException(_requestType, deadLetter));
 
     private void TimedOut() => _response.TrySetException(new RequestTimeoutException(_requestType, _timeout));
 }

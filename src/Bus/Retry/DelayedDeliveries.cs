@@ -327,10 +327,14 @@ internal sealed class DelayedDeliveries : IDisposable
         }
         catch (Exception storeError)
         {
+            // Kept for the stop's report; once that report is taken, the critical log line is its only record.
             Log.DeliveryBroke(_bus.Logger, storeError, envelope.MessageId, envelope.MessageType, ScheduledQueueName);
             lock (_lock)
             {
-                _setAside.Add(new UnprocessedMessage(ScheduledQueueName, envelope, wasInFlight: false));
+                if (!_closed)
+                {
+                    _setAside.Add(new UnprocessedMessage(ScheduledQueueName, envelope, wasInFlight: false));
+                }
             }
 
             Ledger.Settle(Outcome.Reported);

@@ -101,9 +101,20 @@ internal sealed class Exchange
     {
         lock (_lock)
         {
-            if (_bindings.RemoveAll(b => b.Queue == queue) > 0)
+            // By the queue object, not its name: a queue declared again under the same name keeps its own bindings.
+            var removed = false;
+            for (var i = _bindings.Count - 1; i >= 0; i--)
             {
-                _bound.RemoveWhere(b => string.Equals(b.Queue, queue.Name, StringComparison.Ordinal));
+                if (_bindings[i].Queue == queue)
+                {
+                    _bound.Remove(_bindings[i].Binding);
+                    _bindings.RemoveAt(i);
+                    removed = true;
+                }
+            }
+
+            if (removed)
+            {
                 _table = null;
             }
         }

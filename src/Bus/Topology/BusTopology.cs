@@ -226,7 +226,7 @@ internal sealed class BusTopology : IBusTopology
 
         var unprocessed = new List<UnprocessedMessage>();
         _bus.Delayed.ReportRetries(queue, unprocessed);
-        unprocessed.AddRange(await queue.CollectAsync().ConfigureAwait(false));
+        unprocessed.AddRange(await queue.CollectAsync(takeOver: !drained).ConfigureAwait(false));
         queue.Ledger.AssertBalanced("was deleted");
         foreach (var message in unprocessed)
         {
@@ -310,10 +310,15 @@ internal sealed class BusTopology : IBusTopology
         }
     }
 
+    /// <summary>The set of queues changed: idle checks running now look again, since theirs may have missed the change.</summary>
     private void QueuesChanged()
     {
         _queueList = null;
         Interlocked.Increment(ref _version);
+        if (_bus.Idle.HasWaiters)
+        {
+            _bus.Idle.Signal();
+        }
     }
 
     private Exchange ExchangeFor(Type messageType)

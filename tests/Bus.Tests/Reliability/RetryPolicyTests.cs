@@ -105,4 +105,65 @@ public sealed class RetryPolicyTests
 
         Decide(policy, 1, new ArgumentException()).ShouldRetry.Should().BeFalse();
     }
+
+    [Fact]
+    public void A_filter_returns_a_new_policy_and_leaves_the_original_unchanged()
+    {
+        var original = RetryPolicy.Immediate(3);
+
+        var narrowed = original.Ignore<ArgumentException>();
+
+        narrowed.Should().NotBeSameAs(original);
+        Decide(original, 1, new ArgumentException()).ShouldRetry.Should().BeTrue("a shared policy cannot be changed by another queue's filter");
+        Decide(narrowed, 1, new ArgumentException()).ShouldRetry.Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_policy_built_from_options_does_not_change_when_the_options_do()
+    {
+        var options = new RetryPolicyOptions { MaxRetries = 2, Delay = TimeSpan.FromSeconds(3), Backoff = RetryBackoff.Linear };
+        var policy = RetryPolicy.Create(options);
+
+        options.MaxRetries = 10;
+        options.Delay = TimeSpan.FromHours(1);
+
+        policy.Retries.Should().Be(2);
+        Decide(policy, 1).Delay.Should().Be(TimeSpan.FromSeconds(3));
+        Decide(policy, 2).Delay.Should().Be(TimeSpan.FromSeconds(6), "a linear backoff multiplies the delay by the retry number");
+        Decide(policy, 3).Reason.Should().Be(DeadLetterReason.MaxRetriesExceeded);
+    }
+
+    [Fact]
+    public void Jitter_comes_from_the_randomizer_given()
+    {
+        var draws = new Queue<double>([0.0, 0.999999, 0.5]);
+        var policy = RetryPolicy.Create(new RetryPolicyOptions
+        {
+            MaxRetries = 3,
+            Delay = TimeSpan.FromSeconds(10),
+            Jitter = 0.2,
+            Randomizer = draws.Dequeue,
+        });
+
+        Decide(policy, 1).Delay.Should().Be(TimeSpan.FromSeconds(8));
+        Decide(policy, 2).Delay.Should().BeCloseTo(TimeSpan.FromSeconds(12), TimeSpan.FromMilliseconds(1));
+        Decide(policy, 3).Delay.Should().Be(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void Options_out_of_range_are_refused_by_name()
+    {
+        var create = () => RetryPolicy.Create(new RetryPolicyOptions { Jitter = 1.5 });
+
+        create.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("options.Jitter");
+    }
+
+    [Fact]
+    public void A_retry_filter_set_in_options_decides_which_failures_are_retried()
+    {
+        var policy = RetryPolicy.Create(new RetryPolicyOptions { ShouldRetry = e => e is TimeoutException });
+
+        Decide(policy, 1, new TimeoutException()).ShouldRetry.Should().BeTrue();
+        Decide(policy, 1, new InvalidOperationException()).Reason.Should().Be(DeadLetterReason.NotRetryable);
+    }
 }
