@@ -256,7 +256,8 @@ internal sealed class MessageBus : IMessageBus
         }
 
         var headers = options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null;
-        var messageType = MessageTypeInfo<TMessage>.RoutesByRuntimeType ? message.GetType() : typeof(TMessage);
+        var byRuntimeType = MessageTypeInfo<TMessage>.RoutesByRuntimeType;
+        var messageType = byRuntimeType ? message.GetType() : typeof(TMessage);
         BusQueue[] route;
         string exchangeName;
         if (queue is not null)
@@ -272,8 +273,8 @@ internal sealed class MessageBus : IMessageBus
         else
         {
             var exchange = options?.Exchange is { } named ? _topology.GetExchange(named)
-                : MessageTypeInfo<TMessage>.RoutesByRuntimeType ? _topology.GetMessageExchange(messageType)
-                : _topology.GetMessageExchange<TMessage>();
+                : byRuntimeType ? _topology.GetMessageExchange(messageType)
+                : _topology.GetMessageExchange(MessageTypeInfo<TMessage>.Id, messageType);
             route = exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty));
             exchangeName = exchange.Name;
             if (route.Length == 0)

@@ -9,4 +9,7 @@ internal static class MessageTypeInfo<TMessage>
     /// interfaces say nothing about which consumers want the message (MassTransit's <c>Publish(object)</c>).
     /// </summary>
     public static readonly bool RoutesByRuntimeType = typeof(TMessage) == typeof(object) || typeof(TMessage).IsInterface;
+
+    /// <summary>A small dense number for the type, so the bus finds its exchange by array index instead of a dictionary lookup.</summary>
+    public static readonly int Id = MessageTypeId.Next();
 }

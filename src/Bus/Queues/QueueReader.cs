@@ -165,6 +165,11 @@ internal sealed class QueueReader
     {
         var loop = new ReadLoop();
         _loops.Add(loop);
+        if (_slots.Length == 1)
+        {
+            loop.Ended = _slots[0].StartInContext(() => RunAsync(loop));
+            return;
+        }
 
         // The loop belongs to the queue, not to whoever started it: it does not take the caller's execution context.
         using (ExecutionContext.SuppressFlow())

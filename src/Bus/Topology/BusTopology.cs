@@ -79,11 +79,13 @@ internal sealed class BusTopology : IBusTopology
     public BusQueue[] GetQueueRoute(string name) =>
         _queues.TryGetValue(name, out var queue) ? queue.Route : ThrowHelper.ThrowUnknownQueue(name);
 
-    public Exchange GetMessageExchange<TMessage>()
+    public Exchange GetMessageExchange<TMessage>() => GetMessageExchange(MessageTypeInfo<TMessage>.Id, typeof(TMessage));
+
+    /// <summary>The exchange of a message type by its <see cref="MessageTypeInfo{TMessage}.Id"/>: one array read on the publish path.</summary>
+    public Exchange GetMessageExchange(int id, Type messageType)
     {
-        var id = MessageTypeId<TMessage>.Value;
         var byType = _byMessageType;
-        return (uint)id < (uint)byType.Length && byType[id] is { } exchange ? exchange : AddMessageExchange(typeof(TMessage), id);
+        return (uint)id < (uint)byType.Length && byType[id] is { } exchange ? exchange : AddMessageExchange(messageType, id);
     }
 
     /// <summary>The exchange of a message type known only at run time (a message published as <see cref="object"/>).</summary>
