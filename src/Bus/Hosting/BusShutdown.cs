@@ -134,7 +134,7 @@ internal sealed class BusShutdown(MessageBus bus, BusTopology topology)
         }
         foreach (var message in unprocessed)
         {
-            await bus.DeadLetters.StoreReportedCopyAsync(message, DeadLetterReason.BusStopped, StoppedDescription, ledgers[message.Queue]).ConfigureAwait(false);
+            await bus.DeadLetters.StoreReportedCopyAsync(message, DeadLetterReason.BusStopped, StoppedDescription, ledgers.GetValueOrDefault(message.Queue)).ConfigureAwait(false);
         }
 
         if (unprocessed.Count == 0)

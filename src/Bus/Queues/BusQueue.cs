@@ -23,6 +23,8 @@ internal sealed class BusQueue
     private volatile bool _aborted;
     private volatile bool _deleted;
     private volatile ConsumerRegistration[] _registrations = [];
+    private readonly bool _drops;
+    private int _dropsSettling;
     private volatile QueueReader[] _readers = [];
 
     public BusQueue(MessageBus bus, string name, QueueOptions options, IMessageTransport transport)
@@ -33,6 +35,7 @@ internal sealed class BusQueue
         TimeToLiveTicks = Options.TimeToLive?.Ticks ?? 0;
         Deduplication = Options.DeduplicationCapacity > 0 ? new DeduplicationWindow(Options.DeduplicationCapacity) : null;
         _partitionKeys = [.. Options.PartitionKeys];
+        _drops = Options.FullMode is QueueFullMode.DropOldest or QueueFullMode.DropNewest;
         Ledger = new QueueLedger(name, bus.Idle);
         Settlement = new QueueSettlement(this);
         _lanes = CreateLanes(transport);
@@ -97,7 +100,7 @@ internal sealed class BusQueue
 
         // A consumer's publish goes behind messages it (or another consumer) already parked, to keep its order; only
         // Wait mode parks consumers' publishes, so other modes always try the storage.
-        if ((origin is null || !lane.HasParked || Options.FullMode != QueueFullMode.Wait) && lane.TryStore(envelope))
+        if ((origin is null || !lane.HasParked || Options.FullMode != QueueFullMode.Wait) && Store(lane, envelope))
         {
             return EnqueueStatus.Accepted;
         }
@@ -122,7 +125,7 @@ internal sealed class BusQueue
         while (await lane.WaitForRoomAsync(cancellationToken).ConfigureAwait(false))
         {
             Ledger.Accept();
-            if (lane.TryStore(envelope))
+            if (Store(lane, envelope))
             {
                 return EnqueueStatus.Accepted;
             }
@@ -316,7 +319,7 @@ internal sealed class BusQueue
         // settling): it gets a bounded moment, so a store that hangs cannot hang the stop.
         try
         {
-            await WhenQuietAsync().WaitAsync(SettleLimit, TimeProvider.System).ConfigureAwait(false);
+            await Task.WhenAll(WhenQuietAsync(), WhenDropsSettledAsync()).WaitAsync(SettleLimit, TimeProvider.System).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -407,7 +410,7 @@ internal sealed class BusQueue
     private EnqueueStatus AcceptUnbounded(in Envelope envelope)
     {
         var lane = LaneOf(envelope);
-        return !lane.HasParked && lane.TryStore(envelope) ? EnqueueStatus.Accepted : lane.ParkUnbounded(envelope);
+        return !lane.HasParked && Store(lane, envelope) ? EnqueueStatus.Accepted : lane.ParkUnbounded(envelope);
     }
 
     /// <summary>
@@ -419,7 +422,57 @@ internal sealed class BusQueue
         var settling = Settlement.DroppedAsync(envelope);
         if (!settling.IsCompletedSuccessfully)
         {
-            _ = settling.AsTask();
+            // Still counted as settling (the store call that dropped it is, until it returns): a collection waits for it.
+            Interlocked.Increment(ref _dropsSettling);
+            _ = DropSettledAfterAsync(settling);
+        }
+    }
+
+    /// <summary>
+    /// Stores a message. A store into a queue that drops may drop another message, which is settled on this thread (and
+    /// perhaps after, if the dead-letter store is slow): both are counted, so a collection of the queue waits for the
+    /// dropped message to end before it takes the report.
+    /// </summary>
+    private bool Store(QueueLane lane, in Envelope envelope)
+    {
+        if (!_drops)
+        {
+            return lane.TryStore(envelope);
+        }
+
+        Interlocked.Increment(ref _dropsSettling);
+        try
+        {
+            return lane.TryStore(envelope);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _dropsSettling);
+        }
+    }
+
+    private async Task DropSettledAfterAsync(ValueTask settling)
+    {
+        try
+        {
+            await settling.ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _dropsSettling);
+        }
+    }
+
+    /// <summary>
+    /// Completes when no dropped message is still being settled. Only a publish racing the queue's close, or a slow
+    /// dead-letter store, leaves one, and only in a queue that drops, so a short poll of the system clock does.
+    /// </summary>
+    private async Task WhenDropsSettledAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (Volatile.Read(ref _dropsSettling) != 0 && Stopwatch.GetElapsedTime(started) < SettleLimit)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(1), TimeProvider.System).ConfigureAwait(false);
         }
     }
 }

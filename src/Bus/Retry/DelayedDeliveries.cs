@@ -163,7 +163,10 @@ internal sealed class DelayedDeliveries : IDisposable
         }
     }
 
-    /// <summary>Reports (and counts out) the retries waiting for one queue (it is being deleted), once none is coming due.</summary>
+    /// <summary>
+    /// Reports (and counts out) the retries waiting for one queue, which is being deleted and is closed already (so no new
+    /// retry for it is accepted), once none is coming due.
+    /// </summary>
     public void ReportRetries(BusQueue queue, List<UnprocessedMessage> into)
     {
         var taken = new List<Envelope>();
@@ -207,7 +210,9 @@ internal sealed class DelayedDeliveries : IDisposable
     {
         lock (_lock)
         {
-            if (_closed)
+            // A retry for a closed queue is refused under the lock ReportRetries takes after the queue closed: either the
+            // retry is refused (and set aside for the report), or it is here when its queue's retries are reported.
+            if (_closed || entry.Queue?.IsClosed == true)
             {
                 return ScheduleResult.Closed;
             }

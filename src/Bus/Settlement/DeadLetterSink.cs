@@ -14,13 +14,13 @@ internal sealed class DeadLetterSink(IDeadLetterStore store, TimeProvider time, 
     /// Stores a copy of a message a drain report lists, to inspect and replay. The report is the record, so a store that
     /// fails here is logged and does not fail the stop or the deletion.
     /// </summary>
-    public async Task StoreReportedCopyAsync(UnprocessedMessage message, DeadLetterReason reason, string description, QueueLedger ledger)
+    public async Task StoreReportedCopyAsync(UnprocessedMessage message, DeadLetterReason reason, string description, QueueLedger? ledger)
     {
         var attempts = message.Envelope.DeliveryCount - (message.WasInFlight ? 0 : 1);
         try
         {
             await StoreAsync(message.Queue, message.Envelope, reason, description, null, attempts).ConfigureAwait(false);
-            ledger.ReportedCopyStored();
+            ledger?.ReportedCopyStored();
         }
         catch (Exception exception)
         {

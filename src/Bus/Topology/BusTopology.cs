@@ -226,6 +226,7 @@ internal sealed class BusTopology : IBusTopology
             queue.Abort();
         }
 
+        // Retries first, the queue after: a retry coming due now returns to the queue before its report is taken.
         var unprocessed = new List<UnprocessedMessage>();
         _bus.Delayed.ReportRetries(queue, unprocessed);
         unprocessed.AddRange(await queue.CollectAsync(takeOver: !drained).ConfigureAwait(false));
