@@ -98,25 +98,8 @@ internal abstract class ConsumerSlot
     /// </summary>
     public bool RunInline()
     {
-        // A loop that reads for this slot alone runs in the slot's context already (see StartInContext).
-        if (ExecutionContext.Capture() == _context)
-        {
-            return RunHeld();
-        }
-
         ExecutionContext.Run(_context, s_runHeld, this);
         return t_ranInline;
-    }
-
-    /// <summary>
-    /// Starts a read loop in this slot's execution context: a loop that fills this slot alone then runs its consumers
-    /// without switching contexts per message.
-    /// </summary>
-    public Task StartInContext(Func<Task> loop)
-    {
-        Task? started = null;
-        ExecutionContext.Run(_context, _ => started = Task.Run(loop), null);
-        return started!;
     }
 
     /// <summary>

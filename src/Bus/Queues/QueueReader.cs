@@ -41,7 +41,10 @@ internal sealed class QueueReader
     private int _idle;
     private int _busySlots;
     private bool _waitingForSlot;
-    private long _progress;
+
+    // Read loops stuck in a consumer at the watch's last look (the watch writes it under the lock; loops read it to retire).
+    private volatile int _stuckLoops;
+    private volatile int _loopCount;
 
     public QueueReader(BusQueue queue, QueueLane lane, int firstIndex, int slotCount, BatchConsumerRegistration? batch)
     {
@@ -60,9 +63,6 @@ internal sealed class QueueReader
     public BusQueue Queue { get; }
 
     public QueueLane Lane { get; }
-
-    /// <summary>Runs started by the read loops; the stall watch compares it between ticks.</summary>
-    internal long Progress => Volatile.Read(ref _progress);
 
     public void Start()
     {
@@ -132,23 +132,42 @@ internal sealed class QueueReader
                 return;
             }
 
-            var progress = Progress;
-            if (Queue.IsClosed || _loops.Count == 0 || (progress == watch.SeenProgress && _idle > 0))
+            // A loop is stuck when it is inside a consumer and has started no run since the last look.
+            var moved = false;
+            var stuck = 0;
+            foreach (var loop in _loops)
+            {
+                var runs = Volatile.Read(ref loop.Runs);
+                if (runs != loop.SeenRuns)
+                {
+                    moved = true;
+                }
+                else if (Volatile.Read(ref loop.Inline) is not null)
+                {
+                    stuck++;
+                }
+
+                loop.SeenRuns = runs;
+            }
+
+            if (Queue.IsClosed || _loops.Count == 0 || (!moved && _idle > 0))
             {
                 // Stopping, or a loop waits for messages or for a slot and nothing moved: nothing is stuck, and nothing
                 // needs watching until that loop wakes.
+                _stuckLoops = 0;
                 watch.DisarmLocked();
                 return;
             }
 
-            // Every loop is inside a consumer and none has started a run since the last tick: if messages wait and a slot
-            // is free, one more loop takes them.
-            if (progress == watch.SeenProgress && _free.Count > 0 && Lane.Depth > 0)
+            _stuckLoops = stuck;
+
+            // Every loop is stuck in a consumer: if messages wait and a slot is free, one more loop takes them. It ends
+            // again once no loop is stuck (see RetireIfUnneeded), so a loop the operating system merely held back for a
+            // tick does not leave two loops fighting over the lane.
+            if (stuck == _loops.Count && _idle == 0 && _free.Count > 0 && Lane.Depth > 0)
             {
                 StartLoopLocked();
             }
-
-            watch.SeenProgress = progress;
         }
     }
 
@@ -165,12 +184,7 @@ internal sealed class QueueReader
     {
         var loop = new ReadLoop();
         _loops.Add(loop);
-        if (_slots.Length == 1)
-        {
-            loop.Ended = _slots[0].StartInContext(() => RunAsync(loop));
-            return;
-        }
-
+        _loopCount = _loops.Count;
         // The loop belongs to the queue, not to whoever started it: it does not take the caller's execution context.
         using (ExecutionContext.SuppressFlow())
         {
@@ -232,7 +246,7 @@ internal sealed class QueueReader
                 }
 
                 await slot.CollectAsync().ConfigureAwait(false);
-                Volatile.Write(ref _progress, _progress + 1);
+                Volatile.Write(ref loop.Runs, loop.Runs + 1);
                 Volatile.Write(ref loop.Inline, slot);
                 var finished = slot.RunInline();
                 Volatile.Write(ref loop.Inline, null);
@@ -240,6 +254,10 @@ internal sealed class QueueReader
                 {
                     // It went asynchronous and comes back by itself, or the stop took it over.
                     slot = null;
+                }
+                else if (_loopCount > 1 && _stuckLoops == 0 && RetireIfUnneeded())
+                {
+                    return;
                 }
             }
         }
@@ -263,8 +281,18 @@ internal sealed class QueueReader
                 }
 
                 _loops.Remove(loop);
+                _loopCount = _loops.Count;
                 CheckQuietLocked();
             }
+        }
+    }
+
+    /// <summary>An extra loop that is no longer needed ends: no loop is stuck, and another loop goes on reading.</summary>
+    private bool RetireIfUnneeded()
+    {
+        lock (_lock)
+        {
+            return _loops.Count > 1 && _stuckLoops == 0;
         }
     }
 
@@ -376,10 +404,15 @@ internal sealed class QueueReader
         Retire,
     }
 
-    /// <summary>One read loop: the slot it runs on its thread right now, and its task, which ends with it.</summary>
+    /// <summary>One read loop: the slot it runs on its thread right now, its runs, and its task, which ends with it.</summary>
     private sealed class ReadLoop
     {
         public ConsumerSlot? Inline;
+
+        // Written by the loop alone; read by the stall watch, which keeps what it saw at its last look in SeenRuns.
+        public long Runs;
+
+        public long SeenRuns;
 
         public Task Ended { get; set; } = Task.CompletedTask;
     }

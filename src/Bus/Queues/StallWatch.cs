@@ -22,9 +22,6 @@ internal sealed class StallWatch(QueueReader reader) : IDisposable
 
     public bool IsArmed { get; private set; }
 
-    /// <summary>The reader's progress at the last look.</summary>
-    public long SeenProgress { get; set; }
-
     /// <summary>Starts looking, unless already; under the reader's lock.</summary>
     public void Arm()
     {
@@ -34,7 +31,6 @@ internal sealed class StallWatch(QueueReader reader) : IDisposable
         }
 
         IsArmed = true;
-        SeenProgress = reader.Progress;
         if (_timer is null)
         {
             using (ExecutionContext.SuppressFlow())
