@@ -14,8 +14,8 @@ namespace Bus;
 /// (waiting on the lane or for a free slot), in which case it ends: at most one loop waits, so a new message wakes one
 /// thread at most, and four competing consumers that return at once cost what one does. A consumer that blocks its
 /// thread holds its loop; when the queue has more than one slot, the <see cref="StallWatch"/> (a timer of the system
-/// clock, running only while the lane is busy) starts another loop once no loop has made progress for a tick while
-/// messages wait and a slot is free.
+/// clock, running only while the lane is busy) starts another loop once every loop has been stuck in a consumer for a
+/// tick while messages wait and a slot is free, and that loop ends again after a run once no loop is stuck.
 /// </para>
 /// <para>
 /// <see cref="_lock"/> guards the loops, the free slots and the counts below; it is taken when a loop goes idle or
