@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Bus;
 
@@ -337,7 +338,7 @@ internal sealed class BusQueue
             lane.TakeAll(left);
         }
 
-        Settlement.Report(report, [.. left], wereInFlight: false);
+        Settlement.Report(report, CollectionsMarshal.AsSpan(left), wereInFlight: false);
         Settlement.TakeReport(report);
         return report;
     }

@@ -179,6 +179,17 @@ public sealed class RandomizedAccountingTests
     /// <summary>Does what the plan says with each delivery.</summary>
     internal sealed class ChaosConsumer(Plan plan, TimeProvider time) : IConsumer<Job>
     {
+        /// <summary>
+        /// Completes when the bus's fake clock has moved <paramref name="span"/> on (a timer of that clock), or when the
+        /// token is cancelled: the consumer takes time only when a thread of the test moves the clock.
+        /// </summary>
+        private async Task UntilClockPassesAsync(TimeSpan span, CancellationToken cancellationToken)
+        {
+            var passed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await using var timer = time.CreateTimer(static state => ((TaskCompletionSource)state!).TrySetResult(), passed, span, Timeout.InfiniteTimeSpan);
+            await passed.Task.WaitAsync(cancellationToken);
+        }
+
         public async ValueTask ConsumeAsync(ConsumeContext<Job> context, CancellationToken cancellationToken)
         {
             var job = context.Message.Id;
@@ -197,8 +208,7 @@ public sealed class RandomizedAccountingTests
                     context.Reject($"attempt {attempt} of job {job} is rejected (planned)");
                     break;
                 case Behaviour.Slow:
-                    // On the bus's fake clock: the consumer takes time only when a thread of the test moves the clock.
-                    await Task.Delay(plan.SlowFor(job, attempt), time, cancellationToken);
+                    await UntilClockPassesAsync(plan.SlowFor(job, attempt), cancellationToken);
                     break;
                 case Behaviour.Stuck:
                     // Ignores its token on purpose: the stop (or a deletion) must take it over.
