@@ -10,25 +10,18 @@ namespace Bus;
 /// consumer's task completes. Copy what you need to keep (for example with <c>batch.ToArray()</c>).
 /// </remarks>
 [DebuggerDisplay("Batch of {Count} from {Queue,nq}")]
-public sealed class Batch<TMessage> : IReadOnlyList<TMessage>
+public sealed class Batch<TMessage> : BatchConsumeContext, IReadOnlyList<TMessage>
 {
     private readonly TMessage[] _messages;
-    private Envelope[] _envelopes = [];
 
     internal Batch(string queue, int capacity)
+        : base(queue)
     {
-        Queue = queue;
         _messages = new TMessage[capacity];
     }
 
-    /// <summary>Gets how many messages the batch holds.</summary>
-    public int Count { get; private set; }
-
-    /// <summary>Gets the name of the queue the messages came from.</summary>
-    public string Queue { get; }
-
     /// <summary>Gets a message.</summary>
-    /// <param name="index">From 0 to <see cref="Count"/> - 1.</param>
+    /// <param name="index">From 0 to <see cref="BatchConsumeContext.Count"/> - 1.</param>
     /// <returns>The message.</returns>
     public TMessage this[int index]
     {
@@ -37,15 +30,6 @@ public sealed class Batch<TMessage> : IReadOnlyList<TMessage>
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
             return _messages[index];
         }
-    }
-
-    /// <summary>Gets the envelope of a message: its id, headers, delivery count and the rest.</summary>
-    /// <param name="index">From 0 to <see cref="Count"/> - 1.</param>
-    /// <returns>The envelope.</returns>
-    public Envelope GetEnvelope(int index)
-    {
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
-        return _envelopes[index];
     }
 
     /// <summary>Gets an enumerator of the messages that allocates nothing.</summary>
@@ -65,7 +49,7 @@ public sealed class Batch<TMessage> : IReadOnlyList<TMessage>
     internal void Initialize(Envelope[] envelopes, int count)
     {
         Debug.Assert(count <= _messages.Length, "A batch larger than its maximum size.");
-        _envelopes = envelopes;
+        Envelopes = envelopes;
         for (var i = 0; i < count; i++)
         {
             _messages[i] = (TMessage)envelopes[i].Message;

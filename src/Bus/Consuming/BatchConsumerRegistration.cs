@@ -29,5 +29,5 @@ internal sealed class BatchConsumerRegistration<TMessage, TConsumer>(ConsumerLif
     public override BatchOptions Batch => batch;
 
     public override BatchHandler CreateBatchHandler(BusQueue queue) =>
-        new BatchHandler<TMessage, TConsumer>(_activator, queue.Name, batch.MaxSize, RetryPolicy);
+        new BatchHandler<TMessage, TConsumer>(_activator, queue.Name, batch.MaxSize, RetryPolicy, Filters, FilterInstances);
 }

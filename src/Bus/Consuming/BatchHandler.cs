@@ -17,34 +17,71 @@ internal abstract class BatchHandler(Type consumerType, IRetryPolicy retryPolicy
 }
 
 /// <inheritdoc cref="BatchHandler"/>
-internal sealed class BatchHandler<TMessage, TConsumer>(ConsumerActivator<TConsumer> activator, string queue, int maxSize, IRetryPolicy retryPolicy)
-    : BatchHandler(typeof(TConsumer), retryPolicy)
+internal sealed class BatchHandler<TMessage, TConsumer> : BatchHandler
     where TConsumer : class, IBatchConsumer<TMessage>
 {
-    private Batch<TMessage> _batch = new(queue, maxSize);
+    private readonly ConsumerActivator<TConsumer> _activator;
+    private readonly string _queue;
+    private readonly int _maxSize;
+    private readonly IServiceProvider _root;
+    private readonly BatchConsumeFilterDelegate? _pipeline;
+    private readonly bool _needsScope;
+    private Batch<TMessage> _batch;
+
+    public BatchHandler(ConsumerActivator<TConsumer> activator, string queue, int maxSize, IRetryPolicy retryPolicy, FilterRegistration[] filters, FilterInstances instances)
+        : base(typeof(TConsumer), retryPolicy)
+    {
+        _activator = activator;
+        _queue = queue;
+        _maxSize = maxSize;
+        _root = instances.Root;
+        if (FilterPipeline.Any(filters, typeof(IBatchConsumeFilter)))
+        {
+            _pipeline = FilterPipeline.Build(filters, instances, ConsumeAsync);
+        }
+
+        _needsScope = activator.Singleton is null || FilterPipeline.NeedsScope(filters, typeof(IBatchConsumeFilter));
+        _batch = NewBatch();
+    }
 
     public override ValueTask HandleAsync(Envelope[] envelopes, int count, CancellationToken cancellationToken)
     {
         _batch.Initialize(envelopes, count);
-        return activator.Singleton is { } consumer
-            ? consumer.ConsumeAsync(_batch, cancellationToken)
-            : ConsumeScopedAsync(cancellationToken);
+        _batch.CancellationToken = cancellationToken;
+        if (_needsScope)
+        {
+            return ConsumeScopedAsync();
+        }
+
+        return _pipeline is null
+            ? _activator.Singleton!.ConsumeAsync(_batch, cancellationToken)
+            : _pipeline(_batch);
     }
 
-    public override void Abandon() => _batch = new(queue, maxSize);
+    public override void Abandon() => _batch = NewBatch();
+
+    private Batch<TMessage> NewBatch() => new(_queue, _maxSize) { Services = _root };
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ConsumeScopedAsync(CancellationToken cancellationToken)
+    private async ValueTask ConsumeScopedAsync()
     {
-        var scope = activator.CreateScopeForMessage();
+        var batch = _batch;
+        var scope = _activator.CreateScopeForMessage();
         try
         {
-            var consumer = activator.Resolve(scope.ServiceProvider);
-            await consumer.ConsumeAsync(_batch, cancellationToken).ConfigureAwait(false);
+            batch.Services = scope.ServiceProvider;
+            await (_pipeline ?? ConsumeAsync)(batch).ConfigureAwait(false);
         }
         finally
         {
+            batch.Services = _root;
             await scope.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    private ValueTask ConsumeAsync(BatchConsumeContext context)
+    {
+        var consumer = _activator.Singleton ?? _activator.Resolve(context.Services);
+        return consumer.ConsumeAsync((Batch<TMessage>)context, context.CancellationToken);
     }
 }

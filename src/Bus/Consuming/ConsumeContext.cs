@@ -42,6 +42,15 @@ public abstract class ConsumeContext
     /// <summary>Gets how many times the message has been delivered, this delivery included (1 on the first).</summary>
     public int DeliveryCount => _envelope.DeliveryCount;
 
+    /// <summary>
+    /// Gets the services of this delivery: its DI scope when the consumer or a filter is scoped (the scope the consumer
+    /// is resolved from), else the application's root services.
+    /// </summary>
+    public IServiceProvider Services { get; internal set; } = default!;
+
+    /// <summary>Gets the token the consumer gets: cancelled when the stop's drain runs out, or at the consumer timeout.</summary>
+    public CancellationToken CancellationToken { get; internal set; }
+
     /// <summary>Gets the name of the queue the message came from.</summary>
     public string Queue => _slot.Queue.Name;
 
@@ -121,6 +130,7 @@ public abstract class ConsumeContext
             throw new InvalidOperationException($"Message {MessageId} ({MessageType}) was not sent as a request; there is no one to respond to.");
         }
 
+        BusTracing.Recording?.AddEvent(new(TelemetryTags.ReplyEvent));
         if (!_slot.Bus.Requests.TryRespond(MessageId, response))
         {
             Log.ResponseWithoutRequester(_slot.Bus.Logger, MessageId, MessageType);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Bus;
 
 /// <summary>How one consumer type is attached to the bus.</summary>
@@ -29,6 +31,23 @@ public sealed class ConsumerOptions
     public QueueOptions QueueOptions { get; } = new();
 
     internal List<MessageBinding> Bindings { get; } = [];
+
+    internal List<FilterRegistration> ConsumeFilters { get; } = [];
+
+    /// <summary>
+    /// Adds a filter around every delivery to this consumer (an <see cref="IConsumeFilter"/>, an
+    /// <see cref="IBatchConsumeFilter"/>, or both). Consumer filters run innermost: after the bus-wide and the queue's,
+    /// in the order added.
+    /// </summary>
+    /// <typeparam name="TFilter">The filter type; taken from the container when registered there, else created with its dependencies injected.</typeparam>
+    /// <param name="lifetime">Singleton: one instance. Scoped or transient: one per message, from the message's DI scope.</param>
+    /// <returns>These options, for chaining.</returns>
+    public ConsumerOptions AddConsumeFilter<TFilter>(ServiceLifetime lifetime = ServiceLifetime.Singleton)
+        where TFilter : class
+    {
+        ConsumeFilters.Add(FilterRegistration.Create<TFilter>(lifetime, nameof(TFilter)));
+        return this;
+    }
 
     /// <summary>
     /// Binds the consumer's queue to <typeparamref name="TMessage"/>'s exchange with a key (a pattern on topic

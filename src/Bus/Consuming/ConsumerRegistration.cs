@@ -18,25 +18,36 @@ internal abstract class ConsumerRegistration
     /// <summary>The consumer's retry policy, else its queue's, else the bus's.</summary>
     public IRetryPolicy RetryPolicy { get; private set; } = Bus.RetryPolicy.None;
 
+    /// <summary>The consume filters around this consumer: the bus's, the queue's, then the consumer's own.</summary>
+    public FilterRegistration[] Filters { get; private set; } = [];
+
+    /// <summary>The application's root services, which singleton consumers come from.</summary>
+    public IServiceProvider RootServices => FilterInstances.Root;
+
+    /// <summary>The bus's filter instances.</summary>
+    public FilterInstances FilterInstances { get; private set; } = default!;
+
     /// <summary>A handler for one worker: it owns a reusable context, so each worker needs its own.</summary>
     public abstract MessageHandler CreateHandler(ConsumerSlot slot);
 
     [UnconditionalSuppressMessage("AotAnalysis", "IL3050", Justification = "Consumers are closed over their message types at configuration time.")]
-    public static ConsumerRegistration Create(Type consumerType, Type messageType, ConsumerLifetime lifetime, IRetryPolicy retryPolicy, BatchOptions? batch, IServiceProvider services)
+    public static ConsumerRegistration Create(Type consumerType, Type messageType, ConsumerLifetime lifetime, IRetryPolicy retryPolicy, BatchOptions? batch, FilterRegistration[] filters, FilterInstances instances)
     {
         ConsumerRegistration registration;
         if (ConsumerTypes.IsBatchConsumer(consumerType))
         {
             var closed = typeof(BatchConsumerRegistration<,>).MakeGenericType(messageType, consumerType);
-            registration = Create(closed, lifetime, batch?.Clone() ?? new BatchOptions(), services);
+            registration = Create(closed, lifetime, batch?.Clone() ?? new BatchOptions(), instances.Root);
         }
         else
         {
             var closed = typeof(ConsumerRegistration<,>).MakeGenericType(messageType, consumerType);
-            registration = Create(closed, lifetime, services);
+            registration = Create(closed, lifetime, instances.Root);
         }
 
         registration.RetryPolicy = retryPolicy;
+        registration.Filters = filters;
+        registration.FilterInstances = instances;
         return registration;
     }
 

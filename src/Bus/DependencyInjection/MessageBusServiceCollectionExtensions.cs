@@ -9,7 +9,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class MessageBusServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the bus: <see cref="IMessageBus"/> and <see cref="IPublisher"/> as singletons, the in-memory transport,
+    /// Registers the bus: <see cref="IMessageBus"/>, <see cref="IPublisher"/> and <see cref="IBusMonitor"/> as singletons, the in-memory transport,
     /// <see cref="TimeProvider.System"/>, and a hosted service that starts and stops the bus with the host. Calling it
     /// again adds configuration to the same bus; services registered before it are kept.
     /// </summary>
@@ -26,6 +26,7 @@ public static class MessageBusServiceCollectionExtensions
         services.TryAddSingleton<MessageBus>();
         services.TryAddSingleton<IMessageBus>(static provider => provider.GetRequiredService<MessageBus>());
         services.TryAddSingleton<IPublisher>(static provider => provider.GetRequiredService<MessageBus>());
+        services.TryAddSingleton<IBusMonitor>(static provider => new BusMonitor(provider.GetRequiredService<MessageBus>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BusHostedService>());
         return new MessageBusBuilder(services);
     }

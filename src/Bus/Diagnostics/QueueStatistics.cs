@@ -38,13 +38,16 @@ public sealed class QueueStatistics
     /// <summary>Gets the number of messages waiting for a delayed retry.</summary>
     public long WaitingForRetry { get; internal set; }
 
+    /// <summary>Gets the number of messages held by batch consumers until their batch window passes.</summary>
+    public long WaitingInBatches { get; internal set; }
+
     /// <summary>Gets the number of messages the queue has accepted.</summary>
     public long Enqueued { get; internal set; }
 
     /// <summary>Gets the number of messages consumed successfully (acknowledged).</summary>
     public long Consumed { get; internal set; }
 
-    /// <summary>Gets the number of deliveries whose consumer threw or timed out.</summary>
+    /// <summary>Gets the number of failed deliveries: the consumer (or a filter) threw, rejected the message, or timed out.</summary>
     public long Faulted { get; internal set; }
 
     /// <summary>Gets the number of retries decided (immediate and delayed).</summary>
@@ -52,6 +55,13 @@ public sealed class QueueStatistics
 
     /// <summary>Gets the number of messages that ended in the dead-letter store, dropped and expired ones included.</summary>
     public long DeadLettered { get; internal set; }
+
+    /// <summary>
+    /// Gets the messages this queue ended in the dead-letter store, by reason (reasons with none are left out). Copies of
+    /// reported messages (<see cref="DeadLetterReason.BusStopped"/>, <see cref="DeadLetterReason.QueueDeleted"/>) are
+    /// counted in <see cref="DeadLettered"/> only.
+    /// </summary>
+    public IReadOnlyDictionary<DeadLetterReason, long> DeadLetteredByReason { get; internal set; } = new Dictionary<DeadLetterReason, long>();
 
     /// <summary>Gets the number of messages that expired before delivery.</summary>
     public long Expired { get; internal set; }

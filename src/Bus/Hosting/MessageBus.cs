@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,7 @@ namespace Bus;
 /// the queues (<see cref="BusQueue"/>), stopping to <see cref="BusShutdown"/>, replay to <see cref="DeadLetterReplay"/>.
 /// </summary>
 [DebuggerDisplay("Bus {State}")]
-internal sealed class MessageBus : IMessageBus
+internal sealed partial class MessageBus : IMessageBus
 {
     private static readonly IReadOnlyDictionary<string, object?> s_requestHeaders =
         new Dictionary<string, object?> { [RequestHeaders.ReplyTo] = RequestHeaders.InProcess };
@@ -22,9 +23,15 @@ internal sealed class MessageBus : IMessageBus
     private readonly BusTopology _topology;
     private readonly BusShutdown _shutdown;
     private readonly DeadLetterReplay _replay;
+    private readonly IServiceProvider _services;
+    private readonly FilterRegistration[] _publishFilters;
+    private PublishFilterDelegate? _publishPipeline;
+    private bool _publishNeedsScope;
     private volatile BusState _state = BusState.Created;
     private Task<DrainReport>? _stopping;
     private long _unroutable;
+    private long _startedTimestamp;
+    private long _stoppedTimestamp;
     private int _disposed;
 
     public MessageBus(
@@ -34,26 +41,43 @@ internal sealed class MessageBus : IMessageBus
         TimeProvider time,
         IServiceProvider services,
         IEnumerable<IBusObserver> observers,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
     {
         _options = options.Value;
         _time = time;
+        _services = services;
         Clock = MessageClock.For(time);
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Bus");
+        LogsScopes = _options.LogScopes && loggerFactory is not null and not NullLoggerFactory;
         Observers = Observers.Create(observers, Logger);
         Requests = new PendingRequests(_options.MaxPendingRequests);
-        DeadLetters = new DeadLetterSink(deadLetters, time, Logger, Observers, Requests);
+        Metrics = new BusMetrics(meterFactory);
+        DeadLetters = new DeadLetterSink(deadLetters, time, Logger, Observers, Requests, Metrics);
+        _publishFilters = [.. _options.PublishFilters];
+        FilterInstances = new FilterInstances(services);
         Delayed = new DelayedDeliveries(this, time, _options.ScheduledCapacity, Idle);
         _topology = new BusTopology(this, _options, transport, services);
         _shutdown = new BusShutdown(this, _topology);
         _replay = new DeadLetterReplay(this, _topology);
+        Metrics.AddGauges(this);
     }
 
     public BusState State => _state;
 
     public IBusTopology Topology => _topology;
 
+    internal BusTopology TopologyCore => _topology;
+
     internal ILogger Logger { get; }
+
+    /// <summary>Whether deliveries begin a logging scope: asked for, and a logger factory is there to keep it.</summary>
+    internal bool LogsScopes { get; }
+
+    internal BusMetrics Metrics { get; }
+
+    /// <summary>This bus's filter instances: singletons are per bus, even when several buses share one configuration.</summary>
+    internal FilterInstances FilterInstances { get; }
 
     internal IdleMonitor Idle { get; } = new();
 
@@ -71,6 +95,27 @@ internal sealed class MessageBus : IMessageBus
     internal DelayedDeliveries Delayed { get; }
 
     internal PendingRequests Requests { get; }
+
+    /// <summary>When the bus started, or null before it does.</summary>
+    internal DateTimeOffset? StartedAt { get; private set; }
+
+    internal long UnroutableCount => Volatile.Read(ref _unroutable);
+
+    /// <summary>How long the bus has run: zero before the start, frozen at the stop.</summary>
+    internal TimeSpan Uptime
+    {
+        get
+        {
+            var started = Volatile.Read(ref _startedTimestamp);
+            if (started == 0)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var stopped = Volatile.Read(ref _stoppedTimestamp);
+            return stopped == 0 ? _time.GetElapsedTime(started) : _time.GetElapsedTime(started, stopped);
+        }
+    }
 
     public ValueTask PublishAsync<TMessage>(TMessage message, CancellationToken cancellationToken = default) =>
         PublishCoreAsync(message, null, null, null, null, null, null, cancellationToken);
@@ -113,6 +158,10 @@ internal sealed class MessageBus : IMessageBus
         }
 
         var requestId = MessageIdGenerator.Next(Clock.UtcNow());
+
+        // The request's span lasts until the response (or the fault, or the timeout): the publish span below is its
+        // child, and the responder's process span the publish span's.
+        using var activity = BusDiagnostics.Source.HasListeners() ? BusTracing.StartRequest(typeof(TRequest), requestId) : null;
         using var pending = new PendingRequest<TResponse>(typeof(TRequest), timeout);
         if (!Requests.TryAdd(requestId, pending))
         {
@@ -128,6 +177,11 @@ internal sealed class MessageBus : IMessageBus
             // The response, a fault, the timeout and the token all complete the one task; the first wins.
             pending.StartWaiting(_time, cancellationToken);
             return await pending.Response.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (activity is not null)
+        {
+            BusTracing.Fail(activity, exception);
+            throw;
         }
         finally
         {
@@ -174,7 +228,7 @@ internal sealed class MessageBus : IMessageBus
             deliverAt,
             exchange.Name,
             routingKey,
-            options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null,
+            ScheduledHeaders(options),
             deliveryCount: 1,
             options?.TimeToLive,
             options?.Priority ?? 0);
@@ -191,6 +245,13 @@ internal sealed class MessageBus : IMessageBus
 
     public IReadOnlyList<ScheduledMessage> GetScheduledMessages() => Delayed.ListPublishes();
 
+    /// <summary>A scheduled message's headers, with the scheduler's trace context so its consumers join the trace.</summary>
+    private static IReadOnlyDictionary<string, object?>? ScheduledHeaders(PublishOptions? options)
+    {
+        var headers = options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null;
+        return BusDiagnostics.Source.HasListeners() ? BusTracing.Inject(null, headers) : headers;
+    }
+
     public bool CancelScheduled(Guid messageId) => Delayed.CancelPublish(messageId);
 
     /// <summary>
@@ -203,6 +264,7 @@ internal sealed class MessageBus : IMessageBus
         if (route.Length == 0)
         {
             Interlocked.Increment(ref _unroutable);
+            Metrics.RecordUnroutable(exchange.Name, envelope.MessageType);
             Log.ScheduledUnroutable(Logger, envelope.MessageId, envelope.MessageType, exchange.Name, envelope.RoutingKey);
             return 0;
         }
@@ -255,9 +317,14 @@ internal sealed class MessageBus : IMessageBus
             ThrowHelper.ThrowRoutingKeyTooLong(routingKey);
         }
 
-        var headers = options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null;
         var byRuntimeType = MessageTypeInfo<TMessage>.RoutesByRuntimeType;
         var messageType = byRuntimeType ? message.GetType() : typeof(TMessage);
+        if (_publishPipeline is not null || BusDiagnostics.Source.HasListeners() || Metrics.ObservesPublish)
+        {
+            return PublishObservedAsync(message, messageType, options, routingKey, queue, correlationId, origin, request, cancellationToken);
+        }
+
+        var headers = options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null;
         BusQueue[] route;
         string exchangeName;
         if (queue is not null)
@@ -298,7 +365,12 @@ internal sealed class MessageBus : IMessageBus
             deliveryCount: 1,
             options?.TimeToLive,
             options?.Priority ?? 0);
+        return Enqueue(route, envelope, origin, request, cancellationToken);
+    }
 
+    /// <summary>Enqueues a stamped message into every queue of its route; synchronous while every queue has room.</summary>
+    private ValueTask Enqueue(BusQueue[] route, in Envelope envelope, ConsumerSlot? origin, PendingRequest? request, CancellationToken cancellationToken)
+    {
         for (var i = 0; i < route.Length; i++)
         {
             var status = route[i].TryEnqueue(envelope, origin);
@@ -369,6 +441,7 @@ internal sealed class MessageBus : IMessageBus
     private ValueTask Unroutable(Type messageType, string exchange, string routingKey, bool mandatory)
     {
         Interlocked.Increment(ref _unroutable);
+        Metrics.RecordUnroutable(exchange, messageType);
         Log.Unroutable(Logger, messageType, exchange, routingKey);
         return mandatory
             ? ValueTask.FromException(new UnroutableMessageException(messageType, exchange, routingKey))
@@ -390,6 +463,9 @@ internal sealed class MessageBus : IMessageBus
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            BuildPublishPipeline();
+            StartedAt = _time.GetUtcNow();
+            Volatile.Write(ref _startedTimestamp, Math.Max(1, _time.GetTimestamp()));
             _state = BusState.Running;
         }
 
@@ -419,7 +495,7 @@ internal sealed class MessageBus : IMessageBus
         }
 
         var store = DeadLetters.Store;
-        return new BusStatistics(Volatile.Read(ref _unroutable), store.Count, store.Evicted, statistics)
+        return new BusStatistics(UnroutableCount, store.Count, store.Evicted, statistics)
         {
             PendingRequests = Requests.Count,
             Scheduled = Delayed.PublishCount,
@@ -438,6 +514,7 @@ internal sealed class MessageBus : IMessageBus
             _shutdown.Hurry();
             await Stop(immediately: true, CancellationToken.None).ConfigureAwait(false);
             Delayed.Dispose();
+            Metrics.Dispose();
         }
     }
 
@@ -450,6 +527,7 @@ internal sealed class MessageBus : IMessageBus
         lock (_stateLock)
         {
             _state = BusState.Stopped;
+            Volatile.Write(ref _stoppedTimestamp, Math.Max(1, _time.GetTimestamp()));
         }
     }
 

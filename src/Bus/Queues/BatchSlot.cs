@@ -26,6 +26,7 @@ internal sealed class BatchSlot : ConsumerSlot
     private long[] _leases;
     private int _count;
     private ValueTask _pending;
+    private DeliveryObserver? _observer;
 
     public BatchSlot(QueueReader reader, int index, BatchConsumerRegistration registration)
         : base(reader, index)
@@ -235,9 +236,24 @@ internal sealed class BatchSlot : ConsumerSlot
                 return false;
         }
 
+        // Inside this method's own execution context: the span is ambient for the consumer and the settling below, and
+        // leaves with the method.
+        DeliveryObserver? observer = null;
+        if (DeliveryObserver.IsWanted(Bus))
+        {
+            observer = _observer ??= new DeliveryObserver(Bus);
+            observer.BeginBatch(Queue, _batch.AsSpan(0, _count), _handler.ConsumerType);
+        }
+
         var result = await ConsumeAsync().ConfigureAwait(false);
+        if (result.Failure is not null)
+        {
+            observer?.Failed(result.Failure);
+        }
+
         if (!TryLeaveFlight())
         {
+            observer?.End(takenOver: true);
             // Taken over: the stop reads the batch and its count, and the consumer may still read its batch object, so
             // neither is touched again; a slot taken over is never used again.
             _handler.Abandon();
@@ -285,6 +301,7 @@ internal sealed class BatchSlot : ConsumerSlot
             }
         }
 
+        observer?.End();
         Clear();
         return true;
     }

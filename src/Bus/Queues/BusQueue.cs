@@ -27,6 +27,7 @@ internal sealed class BusQueue
     private readonly bool _drops;
     private int _dropsSettling;
     private volatile QueueReader[] _readers = [];
+    private string? _processSpanName;
 
     public BusQueue(MessageBus bus, string name, QueueOptions options, IMessageTransport transport)
     {
@@ -61,6 +62,9 @@ internal sealed class BusQueue
 
     public DeduplicationWindow? Deduplication { get; }
 
+    /// <summary>The name of the queue's consumer spans, "process {queue}", made once rather than per delivery.</summary>
+    public string ProcessSpanName => _processSpanName ??= $"{TelemetryTags.Process} {Name}";
+
     /// <summary>The retry policy of consumers that set none: the queue's, else the bus's.</summary>
     public IRetryPolicy RetryPolicy => Options.RetryPolicy ?? Bus.Options.RetryPolicy;
 
@@ -86,6 +90,54 @@ internal sealed class BusQueue
             }
 
             return depth;
+        }
+    }
+
+    /// <summary>Consumer slots busy: consuming, holding prefetched messages, or settling.</summary>
+    public int BusySlots
+    {
+        get
+        {
+            var busy = 0;
+            foreach (var reader in _readers)
+            {
+                busy += reader.BusySlots;
+            }
+
+            return busy;
+        }
+    }
+
+    /// <summary>Read loops that ended on a failure of the bus itself.</summary>
+    public int ReaderFaults
+    {
+        get
+        {
+            var faults = 0;
+            foreach (var reader in _readers)
+            {
+                faults += reader.Faults;
+            }
+
+            return faults;
+        }
+    }
+
+    /// <summary>The timestamp of the message that has waited longest in the lanes, or null when they are empty.</summary>
+    public long? OldestTimestampTicks
+    {
+        get
+        {
+            long? oldest = null;
+            foreach (var lane in _lanes)
+            {
+                if (lane.TryGetOldestTimestamp(out var ticks) && (oldest is null || ticks < oldest))
+                {
+                    oldest = ticks;
+                }
+            }
+
+            return oldest;
         }
     }
 
@@ -348,7 +400,7 @@ internal sealed class BusQueue
         var depth = Depth;
         var statistics = new QueueStatistics(Name, depth, Options.Capacity);
         Ledger.AddTo(statistics);
-        statistics.InFlight = Math.Max(0, statistics.Pending - statistics.WaitingForRetry - Ledger.WaitingInBatches - depth);
+        statistics.InFlight = Math.Max(0, statistics.Pending - statistics.WaitingForRetry - statistics.WaitingInBatches - depth);
         return statistics;
     }
 

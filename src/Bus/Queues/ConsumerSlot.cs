@@ -78,6 +78,9 @@ internal abstract class ConsumerSlot
     /// <summary>The correlation id of the message being consumed, for publishes that carry it over.</summary>
     public abstract Guid? CurrentCorrelationId { get; }
 
+    /// <summary>The DI scope of the delivery in flight, for scoped publish filters of what it publishes; null when none.</summary>
+    public virtual IServiceProvider? CurrentServices => null;
+
     public int State => Volatile.Read(ref _state);
 
     protected QueueSettlement Settlement { get; }

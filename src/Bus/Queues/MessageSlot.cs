@@ -26,6 +26,7 @@ internal sealed class MessageSlot : ConsumerSlot
     private bool _hasRetryNow;
     private ValueTask _pending;
     private Envelope _pendingEnvelope;
+    private DeliveryObserver? _observer;
 
     public MessageSlot(QueueReader reader, int index)
         : base(reader, index)
@@ -36,6 +37,8 @@ internal sealed class MessageSlot : ConsumerSlot
     }
 
     public override Guid? CurrentCorrelationId => State == InFlight ? _current?.Context.CorrelationId : null;
+
+    public override IServiceProvider? CurrentServices => State == InFlight ? _current?.Context.Services : null;
 
     public override bool TryFill()
     {
@@ -94,7 +97,9 @@ internal sealed class MessageSlot : ConsumerSlot
             }
             catch (Exception exception)
             {
+                _observer?.LeaveAmbient();
                 InternalError(envelope, exception);
+                _observer?.End();
                 if (IsTakenOver)
                 {
                     return false;
@@ -103,6 +108,9 @@ internal sealed class MessageSlot : ConsumerSlot
                 continue;
             }
 
+            // The consumer started inside the delivery's span and log scope and carries them through its awaits; the
+            // slot's own context leaves them, so the next delivery does not start inside this one's.
+            _observer?.LeaveAmbient();
             if (!delivery.IsCompleted)
             {
                 _pending = delivery;
@@ -161,6 +169,7 @@ internal sealed class MessageSlot : ConsumerSlot
             InternalError(envelope, exception);
         }
 
+        _observer?.End(IsTakenOver);
         if (IsTakenOver)
         {
             return false;
@@ -200,20 +209,25 @@ internal sealed class MessageSlot : ConsumerSlot
     /// <summary>One delivery, start to end; throws only if the bus itself is broken.</summary>
     private ValueTask Deliver(in Envelope envelope)
     {
-        if (Queue.IsExpired(envelope))
+        var handler = GetHandler(envelope.MessageType);
+        if (DeliveryObserver.IsWanted(Bus))
         {
-            return Settlement.ExpiredAsync(envelope);
+            (_observer ??= new DeliveryObserver(Bus)).Begin(Queue, envelope, handler?.ConsumerType);
         }
 
-        var handler = GetHandler(envelope.MessageType);
+        if (Queue.IsExpired(envelope))
+        {
+            return Settlement.ExpiredAsync(envelope, _observer);
+        }
+
         if (handler is null)
         {
-            return Settlement.NoConsumerAsync(envelope);
+            return Settlement.NoConsumerAsync(envelope, _observer);
         }
 
         if (Queue.Deduplication is { } window && !window.TryBegin(envelope.MessageId))
         {
-            Settlement.Duplicate(envelope);
+            Settlement.Duplicate(envelope, _observer);
             return default;
         }
 
@@ -233,6 +247,7 @@ internal sealed class MessageSlot : ConsumerSlot
         }
 
         // The deadline is set before the consumer starts, so it runs from the start of the delivery.
+        _observer?.Invoked();
         var deadline = Invoker.StartDeadline();
         ValueTask consumed;
         try
@@ -278,18 +293,28 @@ internal sealed class MessageSlot : ConsumerSlot
 
         if (handler.Context.TakeRejection() is { } reason)
         {
-            Queue.Deduplication?.Abandon(envelope.MessageId);
-            return Settlement.DeadLetterAsync(envelope, DeadLetterReason.Rejected, reason, null, envelope.DeliveryCount);
+            // A rejection is a failed delivery, counted and observed as one, whether the consumer called Reject or threw
+            // MessageRejectedException; it is dead-lettered without retries.
+            return RejectedAsync(handler, envelope, reason);
         }
 
-        Settlement.Consumed(envelope, handler.ConsumerType);
+        Settlement.Consumed(envelope, handler.ConsumerType, _observer);
         return default;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RejectedAsync(MessageHandler handler, Envelope envelope, string reason)
+    {
+        var rejected = new MessageRejectedException(reason);
+        _observer?.Failed(rejected);
+        await Settlement.FailedAsync(handler.RetryPolicy, envelope, rejected, reason, timedOut: false, _observer, keepsError: false).ConfigureAwait(false);
     }
 
     /// <summary>A failed delivery: cancelled by the stop (reported), or rejected, retried or dead-lettered.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FailedAsync(MessageHandler handler, Envelope envelope, CallResult result)
     {
+        _observer?.Failed(result.Failure!);
         if (!TryLeaveFlight())
         {
             return;
@@ -311,7 +336,7 @@ internal sealed class MessageSlot : ConsumerSlot
             return;
         }
 
-        if (await Settlement.FailedAsync(handler.RetryPolicy, envelope, result.Failure!, rejection, result.TimedOut).ConfigureAwait(false) is { } next)
+        if (await Settlement.FailedAsync(handler.RetryPolicy, envelope, result.Failure!, rejection, result.TimedOut, _observer).ConfigureAwait(false) is { } next)
         {
             _retryNow = next;
             _hasRetryNow = true;

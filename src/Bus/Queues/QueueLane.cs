@@ -97,6 +97,24 @@ internal sealed class QueueLane
         }
     }
 
+    /// <summary>When the message that has waited longest was sent: parked messages are older than stored ones.</summary>
+    public bool TryGetOldestTimestamp(out long timestampTicks)
+    {
+        if (_overflowCount != 0)
+        {
+            lock (_lock)
+            {
+                if (_overflow?.TryPeek(out var parked) == true)
+                {
+                    timestampTicks = parked.TimestampTicks;
+                    return true;
+                }
+            }
+        }
+
+        return _storage.TryGetOldestTimestamp(out timestampTicks);
+    }
+
     /// <summary>Refuses further messages; what is stored or parked can still be taken.</summary>
     public void Close()
     {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Bus;
 
 /// <summary>Options of one queue.</summary>
@@ -107,6 +109,23 @@ public sealed class QueueOptions
         return this;
     }
 
+    internal List<FilterRegistration> ConsumeFilters { get; private set; } = [];
+
+    /// <summary>
+    /// Adds a filter around every delivery from this queue (an <see cref="IConsumeFilter"/>, an
+    /// <see cref="IBatchConsumeFilter"/>, or both). Queue filters run after the bus-wide ones and before the consumer's,
+    /// in the order added.
+    /// </summary>
+    /// <typeparam name="TFilter">The filter type; taken from the container when registered there, else created with its dependencies injected.</typeparam>
+    /// <param name="lifetime">Singleton: one instance. Scoped or transient: one per message, from the message's DI scope.</param>
+    /// <returns>These options, for chaining.</returns>
+    public QueueOptions AddConsumeFilter<TFilter>(ServiceLifetime lifetime = ServiceLifetime.Singleton)
+        where TFilter : class
+    {
+        ConsumeFilters.Add(FilterRegistration.Create<TFilter>(lifetime, nameof(TFilter)));
+        return this;
+    }
+
     internal int EffectiveOverflowCapacity => OverflowCapacity ?? Capacity;
 
     /// <summary>How many lanes the queue has: a partition per consumer, or one lane its consumers share.</summary>
@@ -116,6 +135,7 @@ public sealed class QueueOptions
     {
         var clone = (QueueOptions)MemberwiseClone();
         clone._partitionKeys = [.. _partitionKeys];
+        clone.ConsumeFilters = [.. ConsumeFilters];
         return clone;
     }
 

@@ -45,6 +45,10 @@ internal sealed class QueueReader
     // Read loops stuck in a consumer at the watch's last look (the watch writes it under the lock; loops read it to retire).
     private volatile int _stuckLoops;
     private volatile int _loopCount;
+    private int _faults;
+
+    // Loops waiting on the empty lane, each holding a slot with nothing in it (written under the lock).
+    private int _listening;
 
     public QueueReader(BusQueue queue, QueueLane lane, int firstIndex, int slotCount, BatchConsumerRegistration? batch)
     {
@@ -63,6 +67,15 @@ internal sealed class QueueReader
     public BusQueue Queue { get; }
 
     public QueueLane Lane { get; }
+
+    /// <summary>
+    /// Slots consuming, holding prefetched messages, or settling: those taken from the pool, less the one a loop holds
+    /// while it waits on the empty lane. Read without the lock, for the monitor, so it may be off by one for a moment.
+    /// </summary>
+    public int BusySlots => Math.Max(0, Volatile.Read(ref _busySlots) - Volatile.Read(ref _listening));
+
+    /// <summary>Read loops that ended on a failure of the bus itself (log event 33), for the monitor and health checks.</summary>
+    public int Faults => Volatile.Read(ref _faults);
 
     public void Start()
     {
@@ -263,6 +276,7 @@ internal sealed class QueueReader
         }
         catch (Exception exception)
         {
+            Interlocked.Increment(ref _faults);
             Log.ReaderBroke(Queue.Bus.Logger, exception, Lane.Name);
         }
         finally
@@ -337,6 +351,7 @@ internal sealed class QueueReader
             }
 
             _idle++;
+            _listening++;
             return true;
         }
     }
@@ -346,6 +361,7 @@ internal sealed class QueueReader
         lock (_lock)
         {
             _idle--;
+            _listening--;
             _watch?.Arm();
         }
     }

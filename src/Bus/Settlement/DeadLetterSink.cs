@@ -3,10 +3,11 @@ using Microsoft.Extensions.Logging;
 namespace Bus;
 
 /// <summary>
-/// Where every dead letter of the bus goes: built with its reason and error, logged, stored, shown to observers, and
-/// turned into a fault for a requester waiting on it.
+/// Where every dead letter of the bus goes: built with its reason and error, logged, stored, counted
+/// (<c>bus.messages.dead_lettered</c>) and marked on the current span, shown to observers, and turned into a fault for
+/// a requester waiting on it.
 /// </summary>
-internal sealed class DeadLetterSink(IDeadLetterStore store, TimeProvider time, ILogger logger, Observers? observers, PendingRequests requests)
+internal sealed class DeadLetterSink(IDeadLetterStore store, TimeProvider time, ILogger logger, Observers? observers, PendingRequests requests, BusMetrics metrics)
 {
     public IDeadLetterStore Store => store;
 
@@ -45,6 +46,8 @@ internal sealed class DeadLetterSink(IDeadLetterStore store, TimeProvider time, 
             now);
         Log.DeadLettered(logger, exception, envelope.MessageId, envelope.MessageType, queue, reason, description);
         await store.AddAsync(deadLetter).ConfigureAwait(false);
+        metrics.RecordDeadLettered(queue, envelope.MessageType, reason);
+        BusTracing.AddEvent(TelemetryTags.DeadLetterEvent, TelemetryTags.Reason, BusMetrics.ReasonName(reason), "bus.dead_letter.description", description);
         observers?.DeadLettered(deadLetter);
         requests.Fault(deadLetter);
     }

@@ -56,9 +56,6 @@ internal sealed class QueueLedger
     /// <summary>Waiting for the clock: delayed retries, batch windows, scheduled publishes.</summary>
     public long Waiting => Read().Waiting;
 
-    /// <summary>Held in batches until their window passes.</summary>
-    public long WaitingInBatches => Count(s_deferredBase + (int)WaitKind.BatchWindow) - Count(s_resumedBase + (int)WaitKind.BatchWindow);
-
     /// <summary>
     /// Counts a message in, before it is stored where a consumer could take it. A publish that then does not store it
     /// calls <see cref="Withdraw"/>.
@@ -143,21 +140,74 @@ internal sealed class QueueLedger
         return new LedgerSnapshot(Count(Accepted), settled, deferred, resumed);
     }
 
-    /// <summary>Adds the counters to a queue's statistics.</summary>
+    /// <summary>
+    /// Adds the counters to a queue's statistics, all from one copy of the counters (see <see cref="ReadStable"/>).
+    /// </summary>
     public void AddTo(QueueStatistics statistics)
     {
-        statistics.Consumed = Count(SettledBase + (int)Outcome.Consumed);
-        statistics.Duplicates = Count(SettledBase + (int)Outcome.Duplicate);
-        statistics.DeadLettered = Count(SettledBase + (int)Outcome.DeadLettered) + Count(ReportedCopies);
-        statistics.Unprocessed = Count(SettledBase + (int)Outcome.Reported);
-        statistics.Expired = DeadLettersOf(DeadLetterReason.Expired);
-        statistics.Dropped = Count(Dropped);
-        statistics.Faulted = Count(FaultedCount);
-        statistics.Retried = Count(RetriedCount);
-        statistics.WaitingForRetry = Count(s_deferredBase + (int)WaitKind.Schedule) - Count(s_resumedBase + (int)WaitKind.Schedule);
-        var snapshot = Read();
-        statistics.Pending = snapshot.Pending;
-        statistics.Enqueued = snapshot.Accepted - Count(Withdrawn);
+        var counts = ReadStable();
+        long settled = counts[Withdrawn];
+        for (var i = 0; i < s_outcomes; i++)
+        {
+            settled += counts[SettledBase + i];
+        }
+
+        statistics.Consumed = counts[SettledBase + (int)Outcome.Consumed];
+        statistics.Duplicates = counts[SettledBase + (int)Outcome.Duplicate];
+        statistics.DeadLettered = counts[SettledBase + (int)Outcome.DeadLettered] + counts[ReportedCopies];
+        statistics.Unprocessed = counts[SettledBase + (int)Outcome.Reported];
+        statistics.Expired = counts[s_deadLetteredBase + (int)DeadLetterReason.Expired];
+        statistics.Dropped = counts[Dropped];
+        statistics.Faulted = counts[FaultedCount];
+        statistics.Retried = counts[RetriedCount];
+        statistics.WaitingForRetry = counts[s_deferredBase + (int)WaitKind.Schedule] - counts[s_resumedBase + (int)WaitKind.Schedule];
+        statistics.WaitingInBatches = counts[s_deferredBase + (int)WaitKind.BatchWindow] - counts[s_resumedBase + (int)WaitKind.BatchWindow];
+        statistics.Pending = counts[Accepted] - settled;
+        statistics.Enqueued = counts[Accepted] - counts[Withdrawn];
+
+        var byReason = new Dictionary<DeadLetterReason, long>();
+        foreach (var reason in Enum.GetValues<DeadLetterReason>())
+        {
+            if (counts[s_deadLetteredBase + (int)reason] is > 0 and var count)
+            {
+                byReason[reason] = count;
+            }
+        }
+
+        statistics.DeadLetteredByReason = byReason;
+    }
+
+    /// <summary>
+    /// A copy of every counter from one moment when the queue is quiet enough to find one: two reads in a row that agree
+    /// (nothing changed in between, since counters only grow). Under load it gives up after a few tries and returns the
+    /// last read, which reads the consumers' side before the publishers' (from the end of the array), so it still never
+    /// shows more messages out than in, nor more waits ended than begun. No lock: readers never hold up the queue.
+    /// </summary>
+    private long[] ReadStable()
+    {
+        var first = new long[_counts.Length];
+        var second = new long[_counts.Length];
+        ReadBackwards(first);
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            ReadBackwards(second);
+            if (first.AsSpan().SequenceEqual(second))
+            {
+                return second;
+            }
+
+            (first, second) = (second, first);
+        }
+
+        return first;
+    }
+
+    private void ReadBackwards(long[] into)
+    {
+        for (var i = into.Length - 1; i >= 0; i--)
+        {
+            into[i] = Volatile.Read(ref _counts[i]);
+        }
     }
 
     /// <summary>Dead letters of one reason.</summary>

@@ -34,32 +34,43 @@ internal sealed class QueueSettlement
     private ILogger Logger => _bus.Logger;
 
     /// <summary>A consumer acknowledged the message.</summary>
-    public void Consumed(in Envelope envelope, Type consumerType)
+    public void Consumed(in Envelope envelope, Type consumerType, DeliveryObserver? observer = null)
     {
         _queue.Deduplication?.Complete(envelope.MessageId);
         _bus.Observers?.Consumed(envelope, Name, consumerType);
+        observer?.End();
         _ledger.Settle(Outcome.Consumed);
     }
 
     /// <summary>A copy of a message consumed before: acknowledged without calling the consumer.</summary>
-    public void Duplicate(in Envelope envelope)
+    public void Duplicate(in Envelope envelope, DeliveryObserver? observer = null)
     {
         Log.DuplicateSkipped(Logger, envelope.MessageId, envelope.MessageType, Name);
+        observer?.End();
         _ledger.Settle(Outcome.Duplicate);
     }
 
     /// <summary>A message whose time to live ran out before it was delivered.</summary>
-    public ValueTask ExpiredAsync(in Envelope envelope) =>
-        DeadLetterAsync(envelope, DeadLetterReason.Expired, "its time to live ran out before delivery", null, envelope.DeliveryCount - 1);
+    public ValueTask ExpiredAsync(in Envelope envelope, DeliveryObserver? observer = null)
+    {
+        BusTracing.Recording?.AddEvent(new(TelemetryTags.ExpiredEvent));
+        return DeadLetterAsync(envelope, DeadLetterReason.Expired, "its time to live ran out before delivery", null, envelope.DeliveryCount - 1, observer: observer);
+    }
 
     /// <summary>A message of a type no consumer of this queue takes.</summary>
-    public ValueTask NoConsumerAsync(in Envelope envelope) =>
-        DeadLetterAsync(envelope, DeadLetterReason.NoConsumer, $"queue '{Name}' has no consumer for {envelope.MessageType}", null, envelope.DeliveryCount - 1);
+    public ValueTask NoConsumerAsync(in Envelope envelope, DeliveryObserver? observer = null) =>
+        DeadLetterAsync(envelope, DeadLetterReason.NoConsumer, $"queue '{Name}' has no consumer for {envelope.MessageType}", null, envelope.DeliveryCount - 1, observer: observer);
 
     /// <summary>A message the full queue dropped (a drop mode): logged, dead-lettered as overflow, counted as dropped.</summary>
     public ValueTask DroppedAsync(in Envelope envelope)
     {
         Log.MessageDropped(Logger, Name, envelope.MessageId, envelope.MessageType, _queue.Options.FullMode);
+        _bus.Metrics.RecordDropped(Name, envelope.MessageType, _queue.Options.FullMode);
+        if (BusTracing.Recording is not null)
+        {
+            BusTracing.AddEvent(TelemetryTags.DroppedEvent, TelemetryTags.MessageId, envelope.MessageId.ToString(), TelemetryTags.Destination, Name);
+        }
+
         return DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"queue '{Name}' was full ({_queue.Options.FullMode})", null, envelope.DeliveryCount - 1, dropped: true);
     }
 
@@ -68,15 +79,19 @@ internal sealed class QueueSettlement
     /// rejection or the retry policy decides. Returns the next attempt when it is to be delivered again at once; the
     /// caller delivers it.
     /// </summary>
+    /// <remarks>
+    /// A consumer that called <see cref="ConsumeContext.Reject(string)"/> without throwing comes here with an exception
+    /// made for it, which the dead letter does not keep (<paramref name="keepsError"/> false): there was no error.
+    /// </remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<Envelope?> FailedAsync(IRetryPolicy policy, Envelope envelope, Exception exception, string? rejection, bool timedOut)
+    public async ValueTask<Envelope?> FailedAsync(IRetryPolicy policy, Envelope envelope, Exception exception, string? rejection, bool timedOut, DeliveryObserver? observer = null, bool keepsError = true)
     {
         _ledger.Faulted();
         _queue.Deduplication?.Abandon(envelope.MessageId);
         _bus.Observers?.Faulted(envelope, Name, exception);
         if (rejection is not null || exception is MessageRejectedException)
         {
-            await DeadLetterAsync(envelope, DeadLetterReason.Rejected, rejection ?? exception.Message, exception, envelope.DeliveryCount).ConfigureAwait(false);
+            await DeadLetterAsync(envelope, DeadLetterReason.Rejected, rejection ?? exception.Message, keepsError ? exception : null, envelope.DeliveryCount, observer: observer).ConfigureAwait(false);
             return null;
         }
 
@@ -87,7 +102,7 @@ internal sealed class QueueSettlement
         }
         catch (Exception policyError)
         {
-            await DeadLetterAsync(envelope, DeadLetterReason.MaxRetriesExceeded, $"the retry policy threw {policyError.GetType().Name}: {policyError.Message}", exception, envelope.DeliveryCount).ConfigureAwait(false);
+            await DeadLetterAsync(envelope, DeadLetterReason.MaxRetriesExceeded, $"the retry policy threw {policyError.GetType().Name}: {policyError.Message}", exception, envelope.DeliveryCount, observer: observer).ConfigureAwait(false);
             return null;
         }
 
@@ -101,11 +116,17 @@ internal sealed class QueueSettlement
                 DeadLetterReason.Failed => $"failed and the retry policy allows no retries: {exception.Message}",
                 _ => $"failed {envelope.DeliveryCount} time(s): {exception.Message}",
             };
-            await DeadLetterAsync(envelope, reason, description, exception, envelope.DeliveryCount).ConfigureAwait(false);
+            await DeadLetterAsync(envelope, reason, description, exception, envelope.DeliveryCount, observer: observer).ConfigureAwait(false);
             return null;
         }
 
         _ledger.Retried();
+        _bus.Metrics.RecordRetried(Name, envelope.MessageType);
+        if (BusTracing.Recording is not null)
+        {
+            BusTracing.AddEvent(TelemetryTags.RetryEvent, TelemetryTags.DeliveryCount, envelope.DeliveryCount + 1, TelemetryTags.Delay, decision.Delay.TotalMilliseconds);
+        }
+
         Log.RetryScheduled(Logger, exception, envelope.MessageId, envelope.MessageType, envelope.DeliveryCount, Name, decision.Delay);
         var next = NextAttempt(envelope);
         if (decision.Delay == TimeSpan.Zero)
@@ -114,13 +135,15 @@ internal sealed class QueueSettlement
             return next;
         }
 
+        // Waiting for a delayed retry counts as idle: the attempt's span and measurements are done before it waits.
+        observer?.End();
         switch (_bus.Delayed.TrySchedule(_queue, next, decision.Delay))
         {
             case ScheduleResult.Scheduled:
                 _bus.Observers?.Retrying(next, Name, decision.Delay);
                 break;
             case ScheduleResult.Full:
-                await DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"the retry schedule is full ({_bus.Options.ScheduledCapacity} messages)", exception, envelope.DeliveryCount).ConfigureAwait(false);
+                await DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"the retry schedule is full ({_bus.Options.ScheduledCapacity} messages)", exception, envelope.DeliveryCount, observer: observer).ConfigureAwait(false);
                 break;
             default:
                 // The bus is stopping and its schedule is closed: the stop report takes the message.
@@ -135,7 +158,7 @@ internal sealed class QueueSettlement
     /// Ends a message in the dead-letter store with its reason. Attempts is how many deliveries failed. When the store
     /// throws, the message is set aside for the stop report instead; this never throws.
     /// </summary>
-    public ValueTask DeadLetterAsync(in Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts, bool dropped = false)
+    public ValueTask DeadLetterAsync(in Envelope envelope, DeadLetterReason reason, string description, Exception? exception, int attempts, bool dropped = false, DeliveryObserver? observer = null)
     {
         ValueTask storing;
         try
@@ -151,11 +174,12 @@ internal sealed class QueueSettlement
         if (storing.IsCompletedSuccessfully)
         {
             storing.GetAwaiter().GetResult();
+            observer?.End();
             _ledger.SettleDeadLettered(reason, dropped);
             return default;
         }
 
-        return AwaitStoredAsync(storing, envelope, reason, dropped);
+        return AwaitStoredAsync(storing, envelope, reason, dropped, observer);
     }
 
     /// <summary>
@@ -205,7 +229,7 @@ internal sealed class QueueSettlement
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitStoredAsync(ValueTask storing, Envelope envelope, DeadLetterReason reason, bool dropped)
+    private async ValueTask AwaitStoredAsync(ValueTask storing, Envelope envelope, DeadLetterReason reason, bool dropped, DeliveryObserver? observer)
     {
         try
         {
@@ -217,6 +241,7 @@ internal sealed class QueueSettlement
             return;
         }
 
+        observer?.End();
         _ledger.SettleDeadLettered(reason, dropped);
     }
 

@@ -17,6 +17,7 @@ internal sealed class BusTopology : IBusTopology
     private readonly IServiceProvider _services;
     private readonly int _routingCacheSize;
     private readonly Dictionary<Type, string> _messageExchanges;
+    private readonly FilterRegistration[] _consumeFilters;
     private readonly ConcurrentDictionary<string, Exchange> _exchanges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, BusQueue> _queues = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Type, Exchange> _byRuntimeType = new();
@@ -31,6 +32,7 @@ internal sealed class BusTopology : IBusTopology
         _transport = transport;
         _services = services;
         _routingCacheSize = options.RoutingCacheSize;
+        _consumeFilters = [.. options.ConsumeFilters];
 
         var plan = TopologyPlan.Create(options);
         if (plan.Errors.Count > 0)
@@ -59,7 +61,7 @@ internal sealed class BusTopology : IBusTopology
             var queue = _queues[consumer.Queue];
             foreach (var messageType in consumer.MessageTypes)
             {
-                queue.AddRegistration(ConsumerRegistration.Create(consumer.ConsumerType, messageType, consumer.Lifetime, consumer.RetryPolicy ?? queue.RetryPolicy, consumer.Batch, services));
+                queue.AddRegistration(ConsumerRegistration.Create(consumer.ConsumerType, messageType, consumer.Lifetime, consumer.RetryPolicy ?? queue.RetryPolicy, consumer.Batch, [.. options.ConsumeFilters, .. queue.Options.ConsumeFilters, .. consumer.Filters], bus.FilterInstances));
             }
         }
     }
@@ -72,6 +74,9 @@ internal sealed class BusTopology : IBusTopology
     public BusQueue[] QueueList => _queueList ?? RebuildQueueList();
 
     public int ExchangeCount => _exchanges.Count;
+
+    /// <summary>The exchanges, enumerated without a lock (for the monitor).</summary>
+    public IEnumerable<Exchange> ExchangeObjects => _exchanges.Values;
 
     public Exchange GetExchange(string name) =>
         _exchanges.TryGetValue(name, out var exchange) ? exchange : ThrowHelper.ThrowUnknownExchange(name);
@@ -170,7 +175,7 @@ internal sealed class BusTopology : IBusTopology
 
         foreach (var messageType in messageTypes)
         {
-            target.AddRegistration(ConsumerRegistration.Create(typeof(TConsumer), messageType, lifetime, retryPolicy ?? target.RetryPolicy, null, _services));
+            target.AddRegistration(ConsumerRegistration.Create(typeof(TConsumer), messageType, lifetime, retryPolicy ?? target.RetryPolicy, null, [.. _consumeFilters, .. target.Options.ConsumeFilters], _bus.FilterInstances));
         }
     }
 

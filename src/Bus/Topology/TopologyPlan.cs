@@ -215,7 +215,7 @@ internal sealed class TopologyPlan
 
         if (added.Count > 0)
         {
-            Consumers.Add(new PlannedConsumer(consumerType, [.. added], queue, options.Lifetime, options.RetryPolicy, isBatch ? options.Batch.Clone() : null));
+            Consumers.Add(new PlannedConsumer(consumerType, [.. added], queue, options.Lifetime, options.RetryPolicy, isBatch ? options.Batch.Clone() : null, [.. options.ConsumeFilters]));
         }
     }
 
@@ -296,4 +296,4 @@ internal sealed class TopologyPlan
 }
 
 /// <summary>A consumer type attached to a queue for the message types it consumes there.</summary>
-internal sealed record PlannedConsumer(Type ConsumerType, Type[] MessageTypes, string Queue, ConsumerLifetime Lifetime, IRetryPolicy? RetryPolicy, BatchOptions? Batch);
+internal sealed record PlannedConsumer(Type ConsumerType, Type[] MessageTypes, string Queue, ConsumerLifetime Lifetime, IRetryPolicy? RetryPolicy, BatchOptions? Batch, FilterRegistration[] Filters);

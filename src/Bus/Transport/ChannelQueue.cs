@@ -55,4 +55,11 @@ internal sealed class ChannelQueue : ITransportQueue
     public ValueTask SettleAsync(long lease, DeliveryOutcome outcome) => default;
 
     public void Complete() => _writer.TryComplete();
+
+    public bool TryGetOldestTimestamp(out long timestampTicks)
+    {
+        var found = _reader.TryPeek(out var head);
+        timestampTicks = head.TimestampTicks;
+        return found;
+    }
 }

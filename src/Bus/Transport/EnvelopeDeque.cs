@@ -25,6 +25,8 @@ internal sealed class EnvelopeDeque
         Count++;
     }
 
+    public ref readonly Envelope PeekFront() => ref _items[_head];
+
     public Envelope PopFront()
     {
         Debug.Assert(Count > 0, "Popped an empty deque.");

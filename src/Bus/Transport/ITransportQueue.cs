@@ -43,4 +43,9 @@ internal interface ITransportQueue
 
     /// <summary>Refuses further messages; those already queued can still be taken.</summary>
     void Complete();
+
+    /// <summary>Finds when the message that has waited longest was sent, for the monitor; does not take it.</summary>
+    /// <param name="timestampTicks">Its <see cref="Envelope.Timestamp"/> in UTC ticks.</param>
+    /// <returns><see langword="false"/> when the queue is empty or the transport cannot tell.</returns>
+    bool TryGetOldestTimestamp(out long timestampTicks);
 }

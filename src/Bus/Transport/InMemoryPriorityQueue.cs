@@ -170,6 +170,24 @@ internal sealed class InMemoryPriorityQueue : ITransportQueue
         }
     }
 
+    public bool TryGetOldestTimestamp(out long timestampTicks)
+    {
+        // Each level is first in, first out: the oldest message is at the front of one of them.
+        timestampTicks = long.MaxValue;
+        lock (_lock)
+        {
+            for (var level = 0; level <= _highest; level++)
+            {
+                if (_levels[level].Count > 0)
+                {
+                    timestampTicks = Math.Min(timestampTicks, _levels[level].PeekFront().TimestampTicks);
+                }
+            }
+        }
+
+        return timestampTicks != long.MaxValue;
+    }
+
     private static void Wake(ref TaskCompletionSource<bool>? waiters, bool result)
     {
         if (waiters is { } waiting)

@@ -64,5 +64,12 @@ internal sealed class LeasingTransport(TransportFeatures features = TransportFea
         }
 
         public void Complete() => channel.Writer.TryComplete();
+
+        public bool TryGetOldestTimestamp(out long timestampTicks)
+        {
+            var found = channel.Reader.TryPeek(out var head);
+            timestampTicks = head.TimestampTicks;
+            return found;
+        }
     }
 }

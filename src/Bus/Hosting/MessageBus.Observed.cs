@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Bus;
+
+/// <summary>
+/// The publish path taken when something watches or shapes publishes: publish filters, a listener on the bus's
+/// <see cref="ActivitySource"/>, or one on its publish instruments. Without any of them, publishes take the direct path
+/// in <c>MessageBus.cs</c> and pay one check for all three.
+/// </summary>
+internal sealed partial class MessageBus
+{
+    private const string PublishOperation = "publish";
+    private const string SendOperation = "send";
+
+    /// <summary>Chains the publish filters once, at the start, so a filter may depend on the bus itself.</summary>
+    private void BuildPublishPipeline()
+    {
+        if (_publishFilters.Length > 0)
+        {
+            _publishNeedsScope = FilterPipeline.NeedsScope(_publishFilters, typeof(IPublishFilter));
+            _publishPipeline = FilterPipeline.Build(_publishFilters, FilterInstances, PublishFromContextAsync);
+        }
+    }
+
+    /// <summary>
+    /// A publish with its span, its measurements and its filters: the span (a child of the caller's) is current for the
+    /// filters, the context comes from a per-thread pool, and a scope is created only for scoped filters outside a
+    /// consumer.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask PublishObservedAsync(
+        object message,
+        Type messageType,
+        PublishOptions? options,
+        string routingKey,
+        string? queue,
+        Guid? correlationId,
+        ConsumerSlot? origin,
+        PendingRequest? request,
+        CancellationToken cancellationToken)
+    {
+        var operation = queue is null ? PublishOperation : SendOperation;
+        var started = Metrics.ObservesPublish ? Stopwatch.GetTimestamp() : 0;
+        var activity = BusDiagnostics.Source.HasListeners() ? BusTracing.StartPublish(operation) : null;
+        var context = PublishContextPool.Rent();
+        context.Initialize(message, messageType, options, routingKey, queue, correlationId, origin, request, cancellationToken);
+        context.Activity = activity;
+        // A consumer's scope when it has one; its root services are no scope for scoped filters.
+        var consumerScope = origin?.CurrentServices is { } current && current != _services ? current : null;
+        context.Services = consumerScope ?? _services;
+        AsyncServiceScope? scope = null;
+        Exception? failure = null;
+        try
+        {
+            if (_publishNeedsScope && consumerScope is null)
+            {
+                scope = _services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+                context.Services = scope.Value.ServiceProvider;
+            }
+
+            await (_publishPipeline ?? PublishFromContextAsync)(context).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            failure = exception;
+            BusTracing.Fail(activity, exception);
+            throw;
+        }
+        finally
+        {
+            if (started != 0)
+            {
+                Metrics.RecordPublish(operation, context.Destination ?? queue ?? context.Exchange ?? string.Empty, messageType, Stopwatch.GetElapsedTime(started).TotalSeconds, failure);
+            }
+
+            activity?.Dispose();
+            if (scope is { } created)
+            {
+                await created.DisposeAsync().ConfigureAwait(false);
+            }
+
+            PublishContextPool.Return(context);
+        }
+    }
+
+    /// <summary>The end of the publish pipeline: route what the filters left, stamp it with the trace context, enqueue.</summary>
+    private ValueTask PublishFromContextAsync(PublishContext context)
+    {
+        context.SealRequest();
+        var messageType = context.MessageType;
+        var routingKey = context.RoutingKey;
+        if (routingKey.Length > RoutingKeys.MaxLength)
+        {
+            ThrowHelper.ThrowRoutingKeyTooLong(routingKey);
+        }
+
+        var headers = context.TakeHeaders();
+        BusQueue[] route;
+        string exchangeName;
+        if (context.Queue is { } queue)
+        {
+            if (context.Exchange is not null)
+            {
+                ThrowHelper.ThrowExchangeWithQueue();
+            }
+
+            route = _topology.GetQueueRoute(queue);
+            exchangeName = string.Empty;
+            context.Destination = queue;
+        }
+        else
+        {
+            var exchange = context.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange(messageType);
+            route = exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty));
+            exchangeName = exchange.Name;
+            context.Destination = exchangeName;
+            if (route.Length == 0)
+            {
+                return Unroutable(messageType, exchangeName, routingKey, context.Mandatory);
+            }
+        }
+
+        context.Request?.Routed(route.Length);
+        var now = Clock.UtcNow();
+        var messageId = context.MessageId ??= MessageIdGenerator.Next(now);
+        var envelope = new Envelope(
+            context.Message,
+            messageType,
+            messageId,
+            context.CorrelationId ?? context.Origin?.CurrentCorrelationId ?? messageId,
+            now,
+            exchangeName,
+            routingKey,
+            BusDiagnostics.Source.HasListeners() ? BusTracing.Inject(context.Activity, headers) : headers,
+            deliveryCount: 1,
+            context.TimeToLive,
+            context.Priority);
+        if (context.Activity is { } activity)
+        {
+            BusTracing.Published(activity, context.IsSend ? SendOperation : PublishOperation, context.Destination, envelope);
+        }
+
+        return Enqueue(route, envelope, context.Origin, context.Request, context.CancellationToken);
+    }
+}

@@ -1,0 +1,3 @@
+namespace Bus.HealthChecks.Tests.Support;
+
+public sealed record Job(int Id);
