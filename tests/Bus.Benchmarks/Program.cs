@@ -11,6 +11,9 @@ using Bus.Benchmarks;
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --scenario1 [N]
 // Scenarios 1 and 3, Bus and raw, in one process, measured in alternating turns (see PairedRun), N rounds (default 40):
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --paired [N]
+// Scenario 1 with tracing and metrics listened to, and with pass-through filters: Bus, the raw channel, and the peers
+// with and without their telemetry, in one process, in alternating turns (see TelemetryRun), N rounds (default 20):
+//   dotnet run -c Release --project tests/Bus.Benchmarks -- --telemetry [N]
 // What the topology costs: memory per idle queue, runtime declarations, idle CPU (see ScaleRun):
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --scale
 var mode = args.Length > 0 ? args[0] : null;
@@ -19,6 +22,8 @@ switch (mode)
 {
     case "--paired":
         return await PairedRun.RunAsync(Count(40));
+    case "--telemetry":
+        return await TelemetryRun.RunAsync(Count(20));
     case "--scenario1":
         return QuickRun.RunScenarioOne(Count(5));
     case "--quick":

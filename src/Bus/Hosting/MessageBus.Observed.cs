@@ -20,7 +20,7 @@ internal sealed partial class MessageBus
         if (_publishFilters.Length > 0)
         {
             _publishNeedsScope = FilterPipeline.NeedsScope(_publishFilters, typeof(IPublishFilter));
-            _publishPipeline = FilterPipeline.Build(_publishFilters, FilterInstances, PublishFromContextAsync);
+            _publishPipeline = FilterPipeline.Build(_publishFilters, FilterInstances, _publishTerminal);
         }
     }
 
@@ -60,7 +60,7 @@ internal sealed partial class MessageBus
                 context.Services = scope.Value.ServiceProvider;
             }
 
-            await (_publishPipeline ?? PublishFromContextAsync)(context).ConfigureAwait(false);
+            await (_publishPipeline ?? _publishTerminal)(context).ConfigureAwait(false);
         }
         catch (Exception exception)
         {

@@ -26,6 +26,9 @@ internal sealed partial class MessageBus : IMessageBus
     private readonly IServiceProvider _services;
     private readonly FilterRegistration[] _publishFilters;
     private PublishFilterDelegate? _publishPipeline;
+
+    // The end of the publish pipeline as a delegate made once: a method group converted per publish allocates.
+    private readonly PublishFilterDelegate _publishTerminal;
     private bool _publishNeedsScope;
     private volatile BusState _state = BusState.Created;
     private Task<DrainReport>? _stopping;
@@ -56,6 +59,7 @@ internal sealed partial class MessageBus : IMessageBus
         DeadLetters = new DeadLetterSink(deadLetters, time, Logger, Observers, Requests, Metrics);
         _publishFilters = [.. _options.PublishFilters];
         FilterInstances = new FilterInstances(services);
+        _publishTerminal = PublishFromContextAsync;
         Delayed = new DelayedDeliveries(this, time, _options.ScheduledCapacity, Idle);
         _topology = new BusTopology(this, _options, transport, services);
         _shutdown = new BusShutdown(this, _topology);

@@ -26,6 +26,16 @@ public sealed class BusHarness : IThroughputHarness
     public static BusHarness OneConsumer(ConsumerLifetime lifetime) =>
         new(b => b.AddConsumer<CountingConsumer>(c => c.Lifetime = lifetime), 1);
 
+    /// <summary>
+    /// Scenario 1 with one singleton publish filter and one singleton consume filter, each only calling next: what the
+    /// filter pipelines cost when they do nothing.
+    /// </summary>
+    public static BusHarness OneConsumerWithFilters() => new(
+        b => b.AddConsumer<CountingConsumer>(c => c.Lifetime = ConsumerLifetime.Singleton)
+            .AddPublishFilter<PassThroughPublishFilter>()
+            .AddConsumeFilter<PassThroughConsumeFilter>(),
+        1);
+
     /// <summary>Scenario 2: the message type's fanout exchange bound to four queues, one consumer each.</summary>
     public static BusHarness Fanout(int queues) => new(
         b =>
