@@ -99,6 +99,7 @@ internal sealed partial class MessageBus
         var headers = context.TakeHeaders();
         BusQueue[] route;
         string exchangeName;
+        string? spanName = null;
         if (context.Queue is { } queue)
         {
             if (context.Exchange is not null)
@@ -109,6 +110,7 @@ internal sealed partial class MessageBus
             route = _topology.GetQueueRoute(queue);
             exchangeName = string.Empty;
             context.Destination = queue;
+            spanName = context.Activity is null ? null : route[0].SendSpanName;
         }
         else
         {
@@ -116,6 +118,7 @@ internal sealed partial class MessageBus
             route = exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty));
             exchangeName = exchange.Name;
             context.Destination = exchangeName;
+            spanName = context.Activity is null ? null : exchange.PublishSpanName;
             if (route.Length == 0)
             {
                 return Unroutable(messageType, exchangeName, routingKey, context.Mandatory);
@@ -139,7 +142,7 @@ internal sealed partial class MessageBus
             context.Priority);
         if (context.Activity is { } activity)
         {
-            BusTracing.Published(activity, context.IsSend ? SendOperation : PublishOperation, context.Destination, envelope);
+            BusTracing.Published(activity, spanName!, context.IsSend ? SendOperation : PublishOperation, context.Destination, envelope);
         }
 
         return Enqueue(route, envelope, context.Origin, context.Request, context.CancellationToken);

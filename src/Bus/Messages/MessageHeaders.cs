@@ -68,6 +68,40 @@ internal sealed class MessageHeaders : IReadOnlyDictionary<string, object?>
         return items.Count == 0 ? null : new MessageHeaders([.. items]);
     }
 
+    /// <summary>A copy with several headers set (each replacing one of the same name), built at its exact size.</summary>
+    public static IReadOnlyDictionary<string, object?>? WithAll(IReadOnlyDictionary<string, object?>? headers, List<KeyValuePair<string, object?>> added)
+    {
+        if (added.Count == 0)
+        {
+            return headers;
+        }
+
+        var kept = 0;
+        if (headers is not null)
+        {
+            foreach (var pair in headers)
+            {
+                kept += IndexOf(added, pair.Key) < 0 ? 1 : 0;
+            }
+        }
+
+        var items = new KeyValuePair<string, object?>[kept + added.Count];
+        var i = 0;
+        if (headers is not null)
+        {
+            foreach (var pair in headers)
+            {
+                if (IndexOf(added, pair.Key) < 0)
+                {
+                    items[i++] = pair;
+                }
+            }
+        }
+
+        added.CopyTo(items, i);
+        return new MessageHeaders(items);
+    }
+
     public object? this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"No header named '{key}'.");
 
     public IEnumerable<string> Keys
@@ -112,6 +146,19 @@ internal sealed class MessageHeaders : IReadOnlyDictionary<string, object?>
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)_items).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private static int IndexOf(List<KeyValuePair<string, object?>> items, string key)
+    {
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (string.Equals(items[i].Key, key, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 
     private int IndexOf(string key)
     {

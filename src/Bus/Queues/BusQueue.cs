@@ -28,6 +28,7 @@ internal sealed class BusQueue
     private int _dropsSettling;
     private volatile QueueReader[] _readers = [];
     private string? _processSpanName;
+    private string? _sendSpanName;
 
     public BusQueue(MessageBus bus, string name, QueueOptions options, IMessageTransport transport)
     {
@@ -64,6 +65,9 @@ internal sealed class BusQueue
 
     /// <summary>The name of the queue's consumer spans, "process {queue}", made once rather than per delivery.</summary>
     public string ProcessSpanName => _processSpanName ??= $"{TelemetryTags.Process} {Name}";
+
+    /// <summary>The name of the spans of sends to this queue, "send {queue}", made once.</summary>
+    public string SendSpanName => _sendSpanName ??= $"{TelemetryTags.Send} {Name}";
 
     /// <summary>The retry policy of consumers that set none: the queue's, else the bus's.</summary>
     public IRetryPolicy RetryPolicy => Options.RetryPolicy ?? Bus.Options.RetryPolicy;

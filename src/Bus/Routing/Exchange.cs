@@ -20,6 +20,7 @@ internal sealed class Exchange
     private readonly HashSet<Binding> _bound = [];
     private readonly int _cacheCapacity;
     private volatile RouteTable? _table;
+    private string? _publishSpanName;
 
     public Exchange(string name, IRoutingStrategy strategy, ExchangeType? type, int cacheCapacity)
     {
@@ -37,6 +38,9 @@ internal sealed class Exchange
     public ExchangeType? Type { get; }
 
     public string KindName => Type?.ToString() ?? Strategy.GetType().Name;
+
+    /// <summary>The name of the spans of publishes to this exchange, "publish {exchange}", made once rather than per publish.</summary>
+    public string PublishSpanName => _publishSpanName ??= $"publish {Name}";
 
     public int BindingCount
     {

@@ -14,6 +14,10 @@ internal static class BusTracing
 {
     private static readonly DistributedContextPropagator.PropagatorGetterCallback s_getter = GetHeader;
 
+    // The propagator writes its fields here first; reused per thread, since injecting never re-enters.
+    [ThreadStatic]
+    private static List<KeyValuePair<string, object?>>? t_fields;
+
     /// <summary>Starts a publish or send span, a child of the caller's current span; null when not sampled.</summary>
     public static Activity? StartPublish(string operation) =>
         BusDiagnostics.Source.StartActivity(operation, ActivityKind.Producer);
@@ -36,9 +40,9 @@ internal static class BusTracing
     }
 
     /// <summary>Names and tags a publish span once the message is stamped and its destination known.</summary>
-    public static void Published(Activity activity, string operation, string destination, in Envelope envelope)
+    public static void Published(Activity activity, string displayName, string operation, string destination, in Envelope envelope)
     {
-        activity.DisplayName = destination.Length == 0 ? operation : $"{operation} {destination}";
+        activity.DisplayName = displayName;
         if (!activity.IsAllDataRequested)
         {
             return;
@@ -57,7 +61,10 @@ internal static class BusTracing
         }
     }
 
-    /// <summary>The headers with the span's trace context added, for the consumers' spans to continue the trace.</summary>
+    /// <summary>
+    /// The headers with the span's trace context added (through the configured <see cref="DistributedContextPropagator"/>),
+    /// for the consumers' spans to continue the trace; one new header array, however many fields the propagator writes.
+    /// </summary>
     public static IReadOnlyDictionary<string, object?>? Inject(Activity? activity, IReadOnlyDictionary<string, object?>? headers)
     {
         activity ??= Activity.Current;
@@ -66,15 +73,13 @@ internal static class BusTracing
             return headers;
         }
 
-        var context = new List<KeyValuePair<string, object?>>(3);
-        DistributedContextPropagator.Current.Inject(activity, context, static (carrier, name, value) =>
+        var fields = t_fields ??= new List<KeyValuePair<string, object?>>(3);
+        fields.Clear();
+        DistributedContextPropagator.Current.Inject(activity, fields, static (carrier, name, value) =>
             ((List<KeyValuePair<string, object?>>)carrier!).Add(new(name, value)));
-        foreach (var (name, value) in context)
-        {
-            headers = MessageHeaders.With(headers, name, value);
-        }
-
-        return headers;
+        var injected = MessageHeaders.WithAll(headers, fields);
+        fields.Clear();
+        return injected;
     }
 
     /// <summary>Starts the span of one delivery to a consumer, a child of the publish that sent the message.</summary>
