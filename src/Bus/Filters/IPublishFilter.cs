@@ -6,14 +6,15 @@ namespace Bus;
 public delegate ValueTask PublishFilterDelegate(PublishContext context);
 
 /// <summary>
-/// Code around every publish and send, before the message is routed: validate it, stamp headers (a tenant, a user),
+/// Code around every publish, send and scheduled publish (when it is scheduled), before the message is routed: validate it, stamp headers (a tenant, a user),
 /// time it, or refuse it by throwing. Register it with <c>AddPublishFilter</c> on the bus builder.
 /// </summary>
 /// <remarks>
 /// Filters run in the order added. Changes to <see cref="PublishContext"/> (headers, routing key, ids) are what the bus
 /// routes and stores, except that a request keeps its message id, <see cref="PublishContext.Mandatory"/> and its
 /// reply-to header, which its requester depends on. A filter that returns without calling next drops the publish silently: the caller's task
-/// completes and nothing is accepted. A scoped filter is resolved from the publishing consumer's DI scope when a
+/// completes and nothing is accepted (a dropped <c>ScheduleAsync</c> returns the id its options gave, or
+/// <see cref="Guid.Empty"/>). A scoped filter is resolved from the publishing consumer's DI scope when a
 /// consumer publishes, else from a scope created for the publish.
 /// </remarks>
 public interface IPublishFilter

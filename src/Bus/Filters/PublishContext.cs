@@ -77,6 +77,9 @@ public sealed class PublishContext
 
     internal Activity? Activity { get; set; }
 
+    /// <summary>When a scheduled publish is due; null for a publish now.</summary>
+    internal DateTimeOffset? DeliverAt { get; set; }
+
     /// <summary>The exchange or queue the message was routed at, once known.</summary>
     internal string? Destination { get; set; }
 
@@ -145,6 +148,7 @@ public sealed class PublishContext
         Request = null;
         Activity = null;
         Destination = null;
+        DeliverAt = null;
         CancellationToken = default;
     }
 }

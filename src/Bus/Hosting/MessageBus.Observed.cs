@@ -85,9 +85,51 @@ internal sealed partial class MessageBus
         }
     }
 
+    /// <summary>
+    /// A scheduled publish through the publish filters: they see it when it is scheduled (so a filter that stamps a
+    /// tenant stamps it), and the message is scheduled as they leave it.
+    /// </summary>
+    private async Task<Guid> ScheduleFilteredAsync(object message, Type messageType, DateTimeOffset deliverAt, PublishOptions? options, string routingKey, ConsumerSlot? origin, CancellationToken cancellationToken)
+    {
+        var context = PublishContextPool.Rent();
+        context.Initialize(message, messageType, options, routingKey, null, null, origin, null, cancellationToken);
+        context.DeliverAt = deliverAt;
+        var consumerScope = origin?.CurrentServices is { } current && current != _services ? current : null;
+        context.Services = consumerScope ?? _services;
+        AsyncServiceScope? scope = null;
+        try
+        {
+            if (_publishNeedsScope && consumerScope is null)
+            {
+                scope = _services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+                context.Services = scope.Value.ServiceProvider;
+            }
+
+            await _publishPipeline!(context).ConfigureAwait(false);
+
+            // A filter that did not call next dropped the message: nothing was scheduled, and its id is still returned.
+            return context.MessageId ?? Guid.Empty;
+        }
+        finally
+        {
+            if (scope is { } created)
+            {
+                await created.DisposeAsync().ConfigureAwait(false);
+            }
+
+            PublishContextPool.Return(context);
+        }
+    }
+
     /// <summary>The end of the publish pipeline: route what the filters left, stamp it with the trace context, enqueue.</summary>
     private ValueTask PublishFromContextAsync(PublishContext context)
     {
+        if (context.DeliverAt is { } deliverAt)
+        {
+            ScheduleFromContext(context, deliverAt);
+            return default;
+        }
+
         context.SealRequest();
         var messageType = context.MessageType;
         var routingKey = context.RoutingKey;
@@ -146,5 +188,30 @@ internal sealed partial class MessageBus
         }
 
         return Enqueue(route, envelope, context.Origin, context.Request, context.CancellationToken);
+    }
+
+    /// <summary>The end of a scheduled publish's pipeline: stamp the message as the filters left it, and schedule it.</summary>
+    private void ScheduleFromContext(PublishContext context, DateTimeOffset deliverAt)
+    {
+        if (context.RoutingKey.Length > RoutingKeys.MaxLength)
+        {
+            ThrowHelper.ThrowRoutingKeyTooLong(context.RoutingKey);
+        }
+
+        var exchange = context.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange(context.MessageType);
+        var messageId = context.MessageId ??= MessageIdGenerator.Next(Clock.UtcNow());
+        var envelope = new Envelope(
+            context.Message,
+            context.MessageType,
+            messageId,
+            context.CorrelationId ?? context.Origin?.CurrentCorrelationId ?? messageId,
+            deliverAt,
+            exchange.Name,
+            context.RoutingKey,
+            ScheduledHeaders(context.TakeHeaders()),
+            deliveryCount: 1,
+            context.TimeToLive,
+            context.Priority);
+        Schedule(exchange, envelope, deliverAt);
     }
 }

@@ -220,6 +220,11 @@ internal sealed partial class MessageBus : IMessageBus
         }
 
         var messageType = MessageTypeInfo<TMessage>.RoutesByRuntimeType ? message.GetType() : typeof(TMessage);
+        if (_publishPipeline is not null)
+        {
+            return ScheduleFilteredAsync(message, messageType, deliverAt, options, routingKey, origin, cancellationToken);
+        }
+
         var exchange = options?.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange(messageType);
         var messageId = options?.MessageId ?? MessageIdGenerator.Next(Clock.UtcNow());
 
@@ -232,29 +237,37 @@ internal sealed partial class MessageBus : IMessageBus
             deliverAt,
             exchange.Name,
             routingKey,
-            ScheduledHeaders(options),
+            ScheduledHeaders(options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null),
             deliveryCount: 1,
             options?.TimeToLive,
             options?.Priority ?? 0);
-        return Delayed.TrySchedulePublish(exchange, envelope, deliverAt) switch
+        Schedule(exchange, envelope, deliverAt);
+        return Task.FromResult(messageId);
+    }
+
+    /// <summary>Hands a stamped message to the schedule; throws when the schedule refuses it.</summary>
+    private void Schedule(Exchange exchange, in Envelope envelope, DateTimeOffset deliverAt)
+    {
+        switch (Delayed.TrySchedulePublish(exchange, envelope, deliverAt))
         {
-            ScheduleResult.Scheduled => Task.FromResult(messageId),
-            ScheduleResult.Full => throw new InvalidOperationException(
-                $"{_options.ScheduledCapacity} messages are already scheduled (BusOptions.ScheduledCapacity); {messageType} was not scheduled."),
-            ScheduleResult.Duplicate => throw new InvalidOperationException(
-                $"A message with id {messageId} is already scheduled; {messageType} was not scheduled. Cancel the first (CancelScheduled) or give this one another id."),
-            _ => throw new BusNotRunningException(messageType, BusState.Stopping),
-        };
+            case ScheduleResult.Scheduled:
+                return;
+            case ScheduleResult.Full:
+                throw new InvalidOperationException(
+                    $"{_options.ScheduledCapacity} messages are already scheduled (BusOptions.ScheduledCapacity); {envelope.MessageType} was not scheduled.");
+            case ScheduleResult.Duplicate:
+                throw new InvalidOperationException(
+                    $"A message with id {envelope.MessageId} is already scheduled; {envelope.MessageType} was not scheduled. Cancel the first (CancelScheduled) or give this one another id.");
+            default:
+                throw new BusNotRunningException(envelope.MessageType, BusState.Stopping);
+        }
     }
 
     public IReadOnlyList<ScheduledMessage> GetScheduledMessages() => Delayed.ListPublishes();
 
     /// <summary>A scheduled message's headers, with the scheduler's trace context so its consumers join the trace.</summary>
-    private static IReadOnlyDictionary<string, object?>? ScheduledHeaders(PublishOptions? options)
-    {
-        var headers = options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null;
-        return BusDiagnostics.Source.HasListeners() ? BusTracing.Inject(null, headers) : headers;
-    }
+    private static IReadOnlyDictionary<string, object?>? ScheduledHeaders(IReadOnlyDictionary<string, object?>? headers) =>
+        BusDiagnostics.Source.HasListeners() ? BusTracing.Inject(null, headers) : headers;
 
     public bool CancelScheduled(Guid messageId) => Delayed.CancelPublish(messageId);
 

@@ -116,6 +116,19 @@ internal sealed class QueueLedger
     /// </summary>
     public void ReportedCopyStored() => Interlocked.Increment(ref _counts[ReportedCopies]);
 
+    /// <summary>Messages waiting for a delayed retry, read cheaply (resumed before deferred) for the gauges.</summary>
+    public long WaitingForRetry
+    {
+        get
+        {
+            var resumed = Count(s_resumedBase + (int)WaitKind.Schedule);
+            return Count(s_deferredBase + (int)WaitKind.Schedule) - resumed;
+        }
+    }
+
+    /// <summary>Messages taken by consumers and not yet ended, given the depth read just before: what is active and not waiting in a lane.</summary>
+    public long InFlight(int depth) => Math.Max(0, Read().Active - depth);
+
     /// <summary>Reads the counters; settled ones before accepted ones, so a snapshot never shows more out than in.</summary>
     public LedgerSnapshot Read()
     {

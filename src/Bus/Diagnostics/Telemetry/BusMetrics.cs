@@ -67,8 +67,8 @@ internal sealed class BusMetrics : IDisposable
     {
         Meter.CreateObservableGauge("bus.queue.depth", () => PerQueue(bus, static q => q.Depth), "{message}", "Messages waiting in each queue.");
         Meter.CreateObservableGauge("bus.queue.capacity", () => PerQueue(bus, static q => q.Options.Capacity), "{message}", "Each queue's capacity.");
-        Meter.CreateObservableGauge("bus.queue.in_flight", () => PerQueue(bus, static q => q.GetStatistics().InFlight), "{message}", "Messages taken by consumers and not yet settled, in each queue.");
-        Meter.CreateObservableGauge("bus.queue.waiting_retries", () => PerQueue(bus, static q => q.GetStatistics().WaitingForRetry), "{message}", "Messages waiting for a delayed retry, in each queue.");
+        Meter.CreateObservableGauge("bus.queue.in_flight", () => PerQueue(bus, static q => q.Ledger.InFlight(q.Depth)), "{message}", "Messages taken by consumers and not yet settled, in each queue.");
+        Meter.CreateObservableGauge("bus.queue.waiting_retries", () => PerQueue(bus, static q => q.Ledger.WaitingForRetry), "{message}", "Messages waiting for a delayed retry, in each queue.");
         Meter.CreateObservableGauge("bus.scheduled.messages", () => (long)bus.Delayed.PublishCount, "{message}", "Scheduled publishes waiting for their time.");
         Meter.CreateObservableGauge("bus.requests.pending", () => (long)bus.Requests.Count, "{request}", "Requests waiting for a response.");
         Meter.CreateObservableGauge("bus.dead_letters", () => (long)bus.DeadLetters.Store.Count, "{message}", "Dead letters in the store.");
