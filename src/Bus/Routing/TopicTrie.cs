@@ -75,7 +75,7 @@ internal sealed class TopicTrie
         }
 
         if (node.Words is { } children
-            && children.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key.AsSpan(words[index]), out var child))
+            && SpanKeyedLookup.TryGetValue(children, key.AsSpan(words[index]), out var child))
         {
             Match(child, key, words, index + 1, results, ref visited);
         }

@@ -13,9 +13,11 @@ namespace Bus;
 /// </remarks>
 internal sealed class BusMetrics : IDisposable
 {
+#if NET9_0_OR_GREATER
     // The conventions' advice is seconds; an in-process delivery takes microseconds, so the buckets start far lower.
     private static readonly double[] s_durationBuckets =
         [0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+#endif
 
     private readonly bool _ownsMeter;
 
@@ -24,11 +26,10 @@ internal sealed class BusMetrics : IDisposable
         var version = typeof(BusMetrics).Assembly.GetName().Version?.ToString(3);
         _ownsMeter = factory is null;
         Meter = factory?.Create(new MeterOptions(BusDiagnostics.MeterName) { Version = version }) ?? new Meter(BusDiagnostics.MeterName, version);
-        var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets };
         Sent = Meter.CreateCounter<long>("messaging.client.sent.messages", "{message}", "Messages published or sent (one per publish, however many queues it reached).");
         Consumed = Meter.CreateCounter<long>("messaging.client.consumed.messages", "{message}", "Messages delivered to consumers (failed deliveries carry error.type).");
-        ProcessDuration = Meter.CreateHistogram("messaging.process.duration", "s", "How long consuming a message (or a batch) took, filters and settling included.", advice: advice);
-        OperationDuration = Meter.CreateHistogram("messaging.client.operation.duration", "s", "How long a publish or send took, waiting for room included.", advice: advice);
+        ProcessDuration = CreateDuration(Meter, "messaging.process.duration", "How long consuming a message (or a batch) took, filters and settling included.");
+        OperationDuration = CreateDuration(Meter, "messaging.client.operation.duration", "How long a publish or send took, waiting for room included.");
         Retried = Meter.CreateCounter<long>("bus.messages.retried", "{message}", "Retries decided by retry policies.");
         DeadLettered = Meter.CreateCounter<long>("bus.messages.dead_lettered", "{message}", "Messages that ended in the dead-letter store, by reason.");
         Expired = Meter.CreateCounter<long>("bus.messages.expired", "{message}", "Messages whose time to live ran out before delivery.");
@@ -180,6 +181,14 @@ internal sealed class BusMetrics : IDisposable
             Unroutable.Add(1, Tag(TelemetryTags.Exchange, exchange), Tag(TelemetryTags.MessageType, MessageTypeName(messageType)));
         }
     }
+
+    /// <summary>A duration histogram in seconds; on .NET 9 and later with bucket advice (.NET 8 has no advice API).</summary>
+    private static Histogram<double> CreateDuration(Meter meter, string name, string description) =>
+#if NET9_0_OR_GREATER
+        meter.CreateHistogram(name, "s", description, tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
+#else
+        meter.CreateHistogram<double>(name, "s", description);
+#endif
 
     public void Dispose()
     {
