@@ -17,7 +17,11 @@ internal sealed class FilterInstances(IServiceProvider root)
         where TFilter : class =>
         (TFilter)(filter.IsSingleton ? GetSingleton(filter) : filter.Create(messageServices));
 
-    /// <summary>The bus's one instance of a singleton filter; pipelines cache it, so this runs once per link.</summary>
+    /// <summary>
+    /// The bus's one instance of a singleton filter; pipelines cache it, so this runs once per link. A constructor that
+    /// throws is tried again on the next message rather than remembered (two racing first uses may build two, and
+    /// keep one).
+    /// </summary>
     public object GetSingleton(FilterRegistration filter) =>
-        _singletons.GetOrAdd(filter, static (f, services) => new Lazy<object>(() => f.Create(services)), root).Value;
+        _singletons.GetOrAdd(filter, static (f, services) => new Lazy<object>(() => f.Create(services), LazyThreadSafetyMode.PublicationOnly), root).Value;
 }

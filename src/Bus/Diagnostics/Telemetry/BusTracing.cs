@@ -14,7 +14,7 @@ internal static class BusTracing
 {
     private static readonly DistributedContextPropagator.PropagatorGetterCallback s_getter = GetHeader;
 
-    // The propagator writes its fields here first; reused per thread, since injecting never re-enters.
+    // The propagator writes its fields here first: one spare list per thread.
     [ThreadStatic]
     private static List<KeyValuePair<string, object?>>? t_fields;
 
@@ -73,13 +73,20 @@ internal static class BusTracing
             return headers;
         }
 
-        var fields = t_fields ??= new List<KeyValuePair<string, object?>>(3);
-        fields.Clear();
-        DistributedContextPropagator.Current.Inject(activity, fields, static (carrier, name, value) =>
-            ((List<KeyValuePair<string, object?>>)carrier!).Add(new(name, value)));
-        var injected = MessageHeaders.WithAll(headers, fields);
-        fields.Clear();
-        return injected;
+        // Taken from the thread while in use: a propagator that publishes gets a list of its own.
+        var fields = t_fields ?? new List<KeyValuePair<string, object?>>(3);
+        t_fields = null;
+        try
+        {
+            DistributedContextPropagator.Current.Inject(activity, fields, static (carrier, name, value) =>
+                ((List<KeyValuePair<string, object?>>)carrier!).Add(new(name, value)));
+            return MessageHeaders.WithAll(headers, fields);
+        }
+        finally
+        {
+            fields.Clear();
+            t_fields = fields;
+        }
     }
 
     /// <summary>Starts the span of one delivery to a consumer, a child of the publish that sent the message.</summary>

@@ -19,6 +19,7 @@ internal sealed class DeliveryObserver(MessageBus bus)
     private Exception? _failure;
     private bool _active;
     private bool _invoked;
+    private bool _madeCurrent;
     private string _queue = string.Empty;
     private Type _messageType = typeof(object);
     private int _count;
@@ -40,8 +41,17 @@ internal sealed class DeliveryObserver(MessageBus bus)
         _messageType = envelope.MessageType;
         _count = 1;
         _started = bus.Metrics.ObservesConsume ? Stopwatch.GetTimestamp() : 0;
-        _activity = BusDiagnostics.Source.HasListeners() ? BusTracing.StartProcess(queue, envelope, consumerType) : null;
-        _scope = bus.LogsScopes ? bus.Logger.BeginScope(new ConsumeLogScope(envelope, queue.Name)) : null;
+        try
+        {
+            _activity = BusDiagnostics.Source.HasListeners() ? BusTracing.StartProcess(queue, envelope, consumerType) : null;
+            _madeCurrent = _activity is not null;
+            _scope = bus.LogsScopes ? bus.Logger.BeginScope(new ConsumeLogScope(envelope, queue.Name)) : null;
+        }
+        catch (Exception exception)
+        {
+            // A listener's callback or a logger provider threw: the delivery goes on without them.
+            Log.ObserverFailed(bus.Logger, exception, typeof(DeliveryObserver), nameof(Begin));
+        }
     }
 
     public void BeginBatch(BusQueue queue, ReadOnlySpan<Envelope> batch, Type consumerType)
@@ -53,14 +63,24 @@ internal sealed class DeliveryObserver(MessageBus bus)
         _messageType = batch[0].MessageType;
         _count = batch.Length;
         _started = bus.Metrics.ObservesConsume ? Stopwatch.GetTimestamp() : 0;
-        _activity = BusDiagnostics.Source.HasListeners() ? BusTracing.StartBatch(queue, batch, consumerType) : null;
+        try
+        {
+            _activity = BusDiagnostics.Source.HasListeners() ? BusTracing.StartBatch(queue, batch, consumerType) : null;
+        }
+        catch (Exception exception)
+        {
+            Log.ObserverFailed(bus.Logger, exception, typeof(DeliveryObserver), nameof(BeginBatch));
+        }
     }
 
     /// <summary>Clears the span and scope from the slot's own context: the next delivery must not start inside them.</summary>
     public void LeaveAmbient()
     {
-        if (_activity is not null)
+        // Even when the span has ended already: a settlement that ended it inside an async method restored the previous
+        // span only in that method's context, and the slot's context still has the stopped one.
+        if (_madeCurrent)
         {
+            _madeCurrent = false;
             Activity.Current = null;
         }
 
@@ -91,12 +111,21 @@ internal sealed class DeliveryObserver(MessageBus bus)
         }
 
         _active = false;
-        if (_started != 0 && _invoked && !takenOver)
+        try
         {
-            bus.Metrics.RecordProcess(_queue, _messageType, _count, Stopwatch.GetElapsedTime(_started).TotalSeconds, _failure);
+            if (_started != 0 && _invoked && !takenOver)
+            {
+                bus.Metrics.RecordProcess(_queue, _messageType, _count, Stopwatch.GetElapsedTime(_started).TotalSeconds, _failure);
+            }
+
+            _activity?.Dispose();
+        }
+        catch (Exception exception)
+        {
+            // A MeterListener's or ActivityListener's callback threw: settling must not fail for it.
+            Log.ObserverFailed(bus.Logger, exception, typeof(DeliveryObserver), nameof(End));
         }
 
-        _activity?.Dispose();
         _activity = null;
         _failure = null;
     }
