@@ -74,6 +74,7 @@ internal sealed class DelayedDeliveries : IDisposable
     /// Schedules a retry of a message into its queue, and counts it as waiting in the queue's ledger. Its due time is
     /// taken before that count can tell anyone the queue is idle, so a clock moved right after still brings it due.
     /// </summary>
+    /// <remarks>The queue's ledger counts the retry as waiting but wakes no idle waiter: the caller calls <see cref="QueueLedger.Notify"/>.</remarks>
     public ScheduleResult TrySchedule(BusQueue queue, in Envelope envelope, TimeSpan delay) =>
         TryAdd(new Entry(queue, null, envelope), DueTimestamp(delay), default);
 
@@ -224,8 +225,9 @@ internal sealed class DelayedDeliveries : IDisposable
 
             if (entry.Queue is { } queue)
             {
-                // Counted under the lock, before the due callback can take it and count it back.
-                queue.Ledger.Defer(WaitKind.Schedule);
+                // Counted under the lock, before the due callback can take it and count it back; the caller wakes idle
+                // waiters once it has recorded the retry (see QueueLedger.Defer).
+                queue.Ledger.Defer(WaitKind.Schedule, notify: false);
             }
             else
             {
@@ -236,13 +238,18 @@ internal sealed class DelayedDeliveries : IDisposable
                 }
 
                 Ledger.Accept();
-                Ledger.Defer(WaitKind.Schedule);
+                Ledger.Defer(WaitKind.Schedule, notify: false);
             }
 
             _schedule.Enqueue(entry, (dueTimestamp, _sequence++));
         }
 
         Arm();
+        if (entry.Queue is null)
+        {
+            Ledger.Notify();
+        }
+
         return ScheduleResult.Scheduled;
     }
 

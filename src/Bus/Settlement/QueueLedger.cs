@@ -91,11 +91,22 @@ internal sealed class QueueLedger
     }
 
     /// <summary>A pending message begins waiting for the clock.</summary>
-    public void Defer(WaitKind kind)
+    /// <remarks>
+    /// With <paramref name="notify"/> false the change is counted but idle waiters are not woken yet: the schedule
+    /// defers a message under its lock, and wakes them with <see cref="Notify"/> only once its timer is armed and the
+    /// retry recorded, so that whoever sees the bus idle and then moves a fake clock finds the timer already set.
+    /// </remarks>
+    public void Defer(WaitKind kind, bool notify = true)
     {
         Interlocked.Increment(ref _counts[s_deferredBase + (int)kind]);
-        Changed();
+        if (notify)
+        {
+            Changed();
+        }
     }
+
+    /// <summary>Wakes idle waiters for a change counted without notifying (see <see cref="Defer"/>).</summary>
+    public void Notify() => Changed();
 
     /// <summary>A waiting message is ready again (or ends right after).</summary>
     public void Resume(WaitKind kind, int count = 1)

@@ -140,7 +140,9 @@ internal sealed class QueueSettlement
         switch (_bus.Delayed.TrySchedule(_queue, next, decision.Delay))
         {
             case ScheduleResult.Scheduled:
+                // Recorded before idle waiters wake: a test that sees the bus idle finds the retry announced.
                 _bus.Observers?.Retrying(next, Name, decision.Delay);
+                _ledger.Notify();
                 break;
             case ScheduleResult.Full:
                 await DeadLetterAsync(envelope, DeadLetterReason.Overflow, $"the retry schedule is full ({_bus.Options.ScheduledCapacity} messages)", exception, envelope.DeliveryCount, observer: observer).ConfigureAwait(false);
