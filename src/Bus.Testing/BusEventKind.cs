@@ -20,4 +20,10 @@ public enum BusEventKind
 
     /// <summary>Ended in the dead-letter store.</summary>
     DeadLettered,
+
+    /// <summary>
+    /// Published to an exchange that routed it to no queue (no consumer is added for its type, or no binding matches):
+    /// dropped, or refused when mandatory or a request. <see cref="BusTestHarness.Published{TMessage}"/> includes these.
+    /// </summary>
+    NoRoute,
 }

@@ -174,11 +174,37 @@ public sealed class BusTestHarness : IBusObserver, IAsyncDisposable
         return found;
     }
 
-    /// <summary>Gets the messages of a type published to an exchange (sends to a queue are in <see cref="Sent{TMessage}"/>).</summary>
+    /// <summary>
+    /// Gets the messages of a type published to an exchange, whether or not any queue was bound for them (sends to a
+    /// queue are in <see cref="Sent{TMessage}"/>): an assertion that nothing was published fails when something was,
+    /// consumer or not. <see cref="NotRouted{TMessage}"/> lists those that reached no queue.
+    /// </summary>
     /// <typeparam name="TMessage">The message type.</typeparam>
     /// <param name="where">Selects messages; null for all.</param>
     /// <returns>The messages, oldest first.</returns>
-    public IReadOnlyList<TMessage> Published<TMessage>(Func<TMessage, bool>? where = null) => MessagesOf(BusEventKind.Published, where);
+    public IReadOnlyList<TMessage> Published<TMessage>(Func<TMessage, bool>? where = null)
+    {
+        var found = new List<TMessage>();
+        foreach (var recorded in Events)
+        {
+            if (recorded.Kind is (BusEventKind.Published or BusEventKind.NoRoute)
+                && recorded.Envelope.Message is TMessage message && (where is null || where(message)))
+            {
+                found.Add(message);
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// Gets the messages of a type published to an exchange that routed them to no queue (<see cref="BusEventKind.NoRoute"/>):
+    /// most often, no consumer is added for the type.
+    /// </summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <param name="where">Selects messages; null for all.</param>
+    /// <returns>The messages, oldest first.</returns>
+    public IReadOnlyList<TMessage> NotRouted<TMessage>(Func<TMessage, bool>? where = null) => MessagesOf(BusEventKind.NoRoute, where);
 
     /// <summary>Gets the messages of a type sent to a queue.</summary>
     /// <typeparam name="TMessage">The message type.</typeparam>
@@ -264,6 +290,9 @@ public sealed class BusTestHarness : IBusObserver, IAsyncDisposable
 
     void IBusObserver.OnPublished(in Envelope envelope) =>
         Record(new BusEvent(envelope.Exchange.Length == 0 ? BusEventKind.Sent : BusEventKind.Published, envelope));
+
+    void IBusObserver.OnUnroutable(in Envelope envelope) =>
+        Record(new BusEvent(BusEventKind.NoRoute, envelope));
 
     void IBusObserver.OnConsumed(in Envelope envelope, string queue, Type consumerType) =>
         Record(new BusEvent(BusEventKind.Consumed, envelope, queue, consumerType));

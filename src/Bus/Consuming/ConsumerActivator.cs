@@ -54,12 +54,16 @@ internal sealed class ConsumerActivator<TConsumer>
 
     /// <summary>
     /// Builds consumers that are not registered in the container, with their dependencies injected: compiled once per
-    /// consumer type, however many queues it consumes (a factory costs far more to build than to call).
+    /// consumer type, however many queues it consumes (a factory costs far more to build than to call). Built on first
+    /// use rather than in a static initializer, so that a type it cannot build (no usable constructor) fails with
+    /// ActivatorUtilities' own exception, not a <see cref="TypeInitializationException"/> around it.
     /// </summary>
     private static class Factory
     {
-        private static readonly ObjectFactory<TConsumer> s_factory = ActivatorUtilities.CreateFactory<TConsumer>([]);
+        // Two threads may both build it on first use; either factory is as good, and the last one written is kept.
+        private static ObjectFactory<TConsumer>? s_factory;
 
-        public static TConsumer Create(IServiceProvider provider) => s_factory(provider, null);
+        public static TConsumer Create(IServiceProvider provider) =>
+            (s_factory ??= ActivatorUtilities.CreateFactory<TConsumer>([]))(provider, null);
     }
 }

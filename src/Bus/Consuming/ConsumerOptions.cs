@@ -11,7 +11,10 @@ public sealed class ConsumerOptions
     /// becomes the consumer's own queue, created with <see cref="QueueOptions"/> and bound to the exchange of every
     /// message type the consumer consumes.
     /// </summary>
-    /// <value>The default, <see langword="null"/>, is an own queue named after the consumer type's full name.</value>
+    /// <value>
+    /// The default, <see langword="null"/>, is an own queue named by <see cref="BusOptions.NamingConvention"/>: the
+    /// consumer type's full name, unless the convention is changed. A name given here is used as given.
+    /// </value>
     public string? Queue { get; set; }
 
     /// <summary>Gets or sets how consumer instances are created.</summary>

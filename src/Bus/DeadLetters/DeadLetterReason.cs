@@ -1,6 +1,10 @@
+using System.Text.Json.Serialization;
+
 namespace Bus;
 
 /// <summary>Why a message ended in the dead-letter store instead of being consumed.</summary>
+/// <remarks>In JSON, its name (<c>"MaxRetriesExceeded"</c>), not its number.</remarks>
+[JsonConverter(typeof(JsonStringEnumConverter<DeadLetterReason>))]
 public enum DeadLetterReason
 {
     /// <summary>The consumer failed and the retry policy allowed no further attempt.</summary>

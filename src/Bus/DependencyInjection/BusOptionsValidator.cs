@@ -2,12 +2,17 @@ using Microsoft.Extensions.Options;
 
 namespace Bus;
 
-/// <summary>Checks the options and the whole topology at start, listing every problem at once.</summary>
-internal sealed class BusOptionsValidator : IValidateOptions<BusOptions>
+/// <summary>
+/// Checks the options, the whole topology and every consumer's constructor dependencies at start, listing every
+/// problem at once.
+/// </summary>
+internal sealed class BusOptionsValidator(IServiceProvider services) : IValidateOptions<BusOptions>
 {
     public ValidateOptionsResult Validate(string? name, BusOptions options)
     {
-        var errors = TopologyPlan.Create(options).Errors;
+        var plan = TopologyPlan.Create(options);
+        var errors = plan.Errors;
+        ConsumerDependencyCheck.Check(plan.Consumers, services, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

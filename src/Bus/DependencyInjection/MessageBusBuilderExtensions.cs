@@ -22,6 +22,9 @@ public static class MessageBusBuilderExtensions
         var options = new ConsumerOptions();
         configure?.Invoke(options);
         var lifetime = options.Lifetime == ConsumerLifetime.Singleton ? ServiceLifetime.Singleton : ServiceLifetime.Scoped;
+
+        // A registration made by AddConsumers gives way to this one, whose lifetime was chosen for this type.
+        ScannedConsumers.Release(builder.Services, typeof(TConsumer));
         builder.Services.TryAdd(new ServiceDescriptor(typeof(TConsumer), typeof(TConsumer), lifetime));
         return builder.Configure(topology => topology.Consumers.Add(new ConsumerDefinition(typeof(TConsumer), options)));
     }
@@ -44,16 +47,23 @@ public static class MessageBusBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         return builder.Configure(topology =>
         {
-            var index = topology.Consumers.FindIndex(c => c.ConsumerType == typeof(TConsumer));
+            // The one added explicitly, if it was also found by AddConsumers.
+            var index = topology.Consumers.FindIndex(c => c.ConsumerType == typeof(TConsumer) && !c.Scanned);
+            if (index < 0)
+            {
+                index = topology.Consumers.FindIndex(c => c.ConsumerType == typeof(TConsumer));
+            }
+
             if (index < 0)
             {
                 throw new InvalidOperationException($"Consumer {typeof(TConsumer)} cannot be replaced by {typeof(TReplacement)}: it was never added with AddConsumer.");
             }
 
-            // The replacement reads the replaced consumer's queue, with its bindings, so routing does not change.
-            var options = topology.Consumers[index].Options;
-            options.Queue ??= BusNames.QueueFor(typeof(TConsumer));
-            topology.Consumers[index] = new ConsumerDefinition(typeof(TReplacement), options);
+            // The replacement reads the replaced consumer's queue (named after the replaced type unless named
+            // explicitly), with its bindings, so routing does not change.
+            var replaced = topology.Consumers[index];
+            topology.Consumers[index] = new ConsumerDefinition(typeof(TReplacement), replaced.Options, Replaces: replaced.Replaces ?? typeof(TConsumer));
+            topology.ReplacedConsumers.Add(typeof(TConsumer));
         });
     }
 

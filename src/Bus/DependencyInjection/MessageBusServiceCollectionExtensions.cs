@@ -20,6 +20,7 @@ public static class MessageBusServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<BusOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BusOptions>, BusOptionsValidator>());
+        services.TryAddSingleton(new ServiceRegistrations(services));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IMessageTransport, InMemoryTransport>();
         services.TryAddSingleton<IDeadLetterStore, InMemoryDeadLetterStore>();

@@ -20,6 +20,17 @@ public interface IBusObserver
     {
     }
 
+    /// <summary>
+    /// A message was published to an exchange that routed it to no queue: nothing is bound for its type (no consumer
+    /// is added for it), or no binding matches its routing key or headers. It was dropped, or, for a mandatory publish
+    /// or a request, refused with an <see cref="UnroutableMessageException"/>. A scheduled message that finds no queue
+    /// when it comes due is reported here too.
+    /// </summary>
+    /// <param name="envelope">The message as it would have been delivered; <see cref="Envelope.Exchange"/> names the exchange.</param>
+    void OnUnroutable(in Envelope envelope)
+    {
+    }
+
     /// <summary>A consumer consumed a message successfully.</summary>
     /// <param name="envelope">The message.</param>
     /// <param name="queue">The queue it came from.</param>

@@ -74,6 +74,18 @@ internal static partial class Log
     [LoggerMessage(35, LogLevel.Critical, "Queue {Queue}: a consumer slot was still settling {Limit} after the stop took over (the application's dead-letter store, retry policy or an observer did not return); the messages it holds are missing from the report")]
     public static partial void QueueNotQuiet(ILogger logger, string queue, TimeSpan limit);
 
+    [LoggerMessage(40, LogLevel.Warning, "{ConsumerType} implements {Contracts} and is registered in the service collection, but is not added to the bus, so it receives no messages. Add it with AddConsumer<{ConsumerName}>() (or AddConsumers), or attach it at run time with IBusTopology.AddConsumer")]
+    public static partial void ConsumerNotAdded(ILogger logger, Type consumerType, string contracts, string consumerName);
+
+    [LoggerMessage(41, LogLevel.Warning, "No queue is bound for {MessageType} on exchange {Exchange}: no consumer is registered for it (AddConsumer<TConsumer>() with a class that implements IConsumer<{MessageName}>). The message was dropped; later ones of this type on this exchange are logged at Debug (event 10)")]
+    public static partial void NoConsumerForMessage(ILogger logger, Type messageType, string exchange, string messageName);
+
+    [LoggerMessage(42, LogLevel.Warning, "No binding of exchange {Exchange} matches {MessageType} with routing key '{RoutingKey}'. The message was dropped; later ones of this type on this exchange are logged at Debug (event 10)")]
+    public static partial void NoBindingForMessage(ILogger logger, Type messageType, string exchange, string routingKey);
+
+    [LoggerMessage(43, LogLevel.Information, "Unroutable messages of {Count} (exchange, message type) pairs have been warned about, the most remembered; unroutable messages of further pairs are logged at Debug only (event 10)")]
+    public static partial void UnroutableWarningsFull(ILogger logger, int count);
+
     [LoggerMessage(32, LogLevel.Error, "The partition key selector of queue {Queue} threw for message {MessageId} ({MessageType}); it is placed by message id, out of key order")]
     public static partial void PartitionKeyFailed(ILogger logger, Exception exception, Guid messageId, Type messageType, string queue);
 }

@@ -21,6 +21,9 @@ internal sealed class Observers(IBusObserver[] observers, ILogger logger)
     public void Retrying(in Envelope envelope, string queue, TimeSpan delay) =>
         Each((envelope, queue, delay), static (observer, e) => observer.OnRetrying(e.envelope, e.queue, e.delay), nameof(IBusObserver.OnRetrying));
 
+    public void Unroutable(in Envelope envelope) =>
+        Each(envelope, static (observer, e) => observer.OnUnroutable(e), nameof(IBusObserver.OnUnroutable));
+
     public void DeadLettered(DeadLetter deadLetter) =>
         Each(deadLetter, static (observer, d) => observer.OnDeadLettered(d), nameof(IBusObserver.OnDeadLettered));
 

@@ -108,5 +108,15 @@ public sealed class BusOptions
     /// <value>At least 1. The default is <see cref="DefaultMaxPendingRequests"/> (10,000).</value>
     public int MaxPendingRequests { get; set; } = DefaultMaxPendingRequests;
 
+    /// <summary>
+    /// Gets or sets how the default topology is named: the exchange of each message type and the own queue of each
+    /// consumer added without a queue name. Names given explicitly are never rewritten.
+    /// </summary>
+    /// <value>
+    /// The default is <see cref="BusNamingConvention.FullName"/>, the type's full name; <see cref="BusNamingConvention.KebabCase"/>
+    /// gives <c>shop.payments.payment-service</c>.
+    /// </value>
+    public BusNamingConvention NamingConvention { get; set; } = BusNamingConvention.FullName;
+
     internal TopologyDefinition Topology { get; } = new();
 }

@@ -142,6 +142,7 @@ internal sealed partial class MessageBus
         BusQueue[] route;
         string exchangeName;
         string? spanName = null;
+        Exchange? exchange = null;
         if (context.Queue is { } queue)
         {
             if (context.Exchange is not null)
@@ -156,18 +157,13 @@ internal sealed partial class MessageBus
         }
         else
         {
-            var exchange = context.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange(messageType);
+            exchange = context.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange(messageType);
             route = exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty));
             exchangeName = exchange.Name;
             context.Destination = exchangeName;
             spanName = context.Activity is null ? null : exchange.PublishSpanName;
-            if (route.Length == 0)
-            {
-                return Unroutable(messageType, exchangeName, routingKey, context.Mandatory);
-            }
         }
 
-        context.Request?.Routed(route.Length);
         var now = Clock.UtcNow();
         var messageId = context.MessageId ??= MessageIdGenerator.Next(now);
         var envelope = new Envelope(
@@ -182,6 +178,12 @@ internal sealed partial class MessageBus
             deliveryCount: 1,
             context.TimeToLive,
             context.Priority);
+        if (route.Length == 0)
+        {
+            return Unroutable(exchange!, envelope, context.Mandatory, context.Request is not null);
+        }
+
+        context.Request?.Routed(route.Length);
         if (context.Activity is { } activity)
         {
             BusTracing.Published(activity, spanName!, context.IsSend ? SendOperation : PublishOperation, context.Destination, envelope);

@@ -25,6 +25,7 @@ internal sealed partial class MessageBus : IMessageBus
     private readonly DeadLetterReplay _replay;
     private readonly IServiceProvider _services;
     private readonly FilterRegistration[] _publishFilters;
+    private readonly UnroutableWarnings _unroutableWarnings;
     private PublishFilterDelegate? _publishPipeline;
 
     // The end of the publish pipeline as a delegate made once: a method group converted per publish allocates.
@@ -54,6 +55,7 @@ internal sealed partial class MessageBus : IMessageBus
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Bus");
         LogsScopes = _options.LogScopes && loggerFactory is not null and not NullLoggerFactory;
         Observers = Observers.Create(observers, Logger);
+        _unroutableWarnings = new UnroutableWarnings(Logger);
         Requests = new PendingRequests(_options.MaxPendingRequests);
         Metrics = new BusMetrics(meterFactory);
         DeadLetters = new DeadLetterSink(deadLetters, time, Logger, Observers, Requests, Metrics);
@@ -283,6 +285,7 @@ internal sealed partial class MessageBus : IMessageBus
             Interlocked.Increment(ref _unroutable);
             Metrics.RecordUnroutable(exchange.Name, envelope.MessageType);
             Log.ScheduledUnroutable(Logger, envelope.MessageId, envelope.MessageType, exchange.Name, envelope.RoutingKey);
+            Observers?.Unroutable(envelope);
             return 0;
         }
 
@@ -344,6 +347,7 @@ internal sealed partial class MessageBus : IMessageBus
         var headers = options?.Headers is { } given ? MessageHeaders.Copy(given, nameof(options)) : null;
         BusQueue[] route;
         string exchangeName;
+        Exchange? exchange = null;
         if (queue is not null)
         {
             if (options?.Exchange is not null)
@@ -356,18 +360,13 @@ internal sealed partial class MessageBus : IMessageBus
         }
         else
         {
-            var exchange = options?.Exchange is { } named ? _topology.GetExchange(named)
+            exchange = options?.Exchange is { } named ? _topology.GetExchange(named)
                 : byRuntimeType ? _topology.GetMessageExchange(messageType)
                 : _topology.GetMessageExchange(MessageTypeInfo<TMessage>.Id, messageType);
             route = exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty));
             exchangeName = exchange.Name;
-            if (route.Length == 0)
-            {
-                return Unroutable(messageType, exchangeName, routingKey, options?.Mandatory == true);
-            }
         }
 
-        request?.Routed(route.Length);
         var now = Clock.UtcNow();
         var messageId = options?.MessageId ?? MessageIdGenerator.Next(now);
         var envelope = new Envelope(
@@ -382,6 +381,12 @@ internal sealed partial class MessageBus : IMessageBus
             deliveryCount: 1,
             options?.TimeToLive,
             options?.Priority ?? 0);
+        if (route.Length == 0)
+        {
+            return Unroutable(exchange!, envelope, options?.Mandatory == true, request is not null);
+        }
+
+        request?.Routed(route.Length);
         return Enqueue(route, envelope, origin, request, cancellationToken);
     }
 
@@ -455,14 +460,27 @@ internal sealed partial class MessageBus : IMessageBus
         Observers?.Published(envelope);
     }
 
-    private ValueTask Unroutable(Type messageType, string exchange, string routingKey, bool mandatory)
+    /// <summary>
+    /// A publish no queue is bound for: counted, logged (a warning the first time per exchange and type, unless the
+    /// caller hears of it from the exception), shown to observers, and refused when mandatory: a request by saying
+    /// that nobody could answer it.
+    /// </summary>
+    private ValueTask Unroutable(Exchange exchange, in Envelope envelope, bool mandatory, bool request)
     {
+        var messageType = envelope.MessageType;
         Interlocked.Increment(ref _unroutable);
-        Metrics.RecordUnroutable(exchange, messageType);
-        Log.Unroutable(Logger, messageType, exchange, routingKey);
-        return mandatory
-            ? ValueTask.FromException(new UnroutableMessageException(messageType, exchange, routingKey))
-            : default;
+        Metrics.RecordUnroutable(exchange.Name, messageType);
+        Log.Unroutable(Logger, messageType, exchange.Name, envelope.RoutingKey);
+        if (!mandatory)
+        {
+            _unroutableWarnings.Warn(exchange, messageType, envelope.RoutingKey);
+        }
+
+        Observers?.Unroutable(envelope);
+        return !mandatory ? default
+            : ValueTask.FromException(request
+                ? UnroutableMessageException.NoResponder(messageType, exchange.Name, envelope.RoutingKey)
+                : new UnroutableMessageException(messageType, exchange.Name, envelope.RoutingKey));
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default)
@@ -488,6 +506,7 @@ internal sealed partial class MessageBus : IMessageBus
 
         _topology.StartReaders();
         Log.Started(Logger, _topology.QueueList.Length, _topology.ExchangeCount);
+        UnaddedConsumerCheck.Warn(_services, _options.Topology, Logger);
         return Task.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Serialization;
 
 namespace Bus;
 
@@ -93,6 +94,8 @@ public readonly struct Envelope
     public object Message { get; }
 
     /// <summary>Gets the message type consumers are selected by.</summary>
+    /// <remarks>In JSON, its name (see <see cref="TypeNameJsonConverter"/>).</remarks>
+    [JsonConverter(typeof(TypeNameJsonConverter))]
     public Type MessageType { get; }
 
     /// <summary>Gets the unique, time-ordered message id.</summary>

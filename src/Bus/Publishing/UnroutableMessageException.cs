@@ -1,6 +1,9 @@
 namespace Bus;
 
-/// <summary>Thrown by a mandatory publish (<see cref="PublishOptions.Mandatory"/>) that no queue is bound for.</summary>
+/// <summary>
+/// Thrown by a mandatory publish (<see cref="PublishOptions.Mandatory"/>) that no queue is bound for, and by a request
+/// (<see cref="IPublisher.RequestAsync{TRequest, TResponse}(TRequest, CancellationToken)"/>) that no consumer could answer.
+/// </summary>
 public sealed class UnroutableMessageException : Exception
 {
     /// <summary>Creates the exception.</summary>
@@ -40,6 +43,14 @@ public sealed class UnroutableMessageException : Exception
         RoutingKey = routingKey;
     }
 
+    private UnroutableMessageException(Type messageType, string exchange, string routingKey, string message)
+        : base(message)
+    {
+        MessageType = messageType;
+        Exchange = exchange;
+        RoutingKey = routingKey;
+    }
+
     /// <summary>Gets the message type.</summary>
     public Type? MessageType { get; }
 
@@ -48,4 +59,12 @@ public sealed class UnroutableMessageException : Exception
 
     /// <summary>Gets the routing key.</summary>
     public string RoutingKey { get; }
+
+    /// <summary>A request that reached no queue: no consumer is registered that could respond.</summary>
+    internal static UnroutableMessageException NoResponder(Type requestType, string exchange, string routingKey) =>
+        new(
+            requestType,
+            exchange,
+            routingKey,
+            $"No consumer is registered to respond to {requestType}: no queue is bound for it on exchange '{exchange}' with routing key '{routingKey}', so nobody could answer the request. Add a consumer for it with AddConsumer<TConsumer>() (a class that implements IConsumer<{requestType.Name}> and calls context.RespondAsync).");
 }

@@ -17,6 +17,7 @@ internal sealed class BusTopology : IBusTopology
     private readonly IServiceProvider _services;
     private readonly int _routingCacheSize;
     private readonly Dictionary<Type, string> _messageExchanges;
+    private readonly BusNamingConvention _naming;
     private readonly FilterRegistration[] _consumeFilters;
     private readonly ConcurrentDictionary<string, Exchange> _exchanges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, BusQueue> _queues = new(StringComparer.Ordinal);
@@ -32,6 +33,7 @@ internal sealed class BusTopology : IBusTopology
         _transport = transport;
         _services = services;
         _routingCacheSize = options.RoutingCacheSize;
+        _naming = options.NamingConvention ?? BusNamingConvention.FullName;
         _consumeFilters = [.. options.ConsumeFilters];
 
         var plan = TopologyPlan.Create(options);
@@ -331,9 +333,15 @@ internal sealed class BusTopology : IBusTopology
 
     private Exchange ExchangeFor(Type messageType)
     {
+        // The naming convention is the application's code: called before the lock is taken.
+        var name = _messageExchanges.TryGetValue(messageType, out var mapped) ? mapped : _naming.GetExchangeName(messageType);
+        if (string.IsNullOrEmpty(name))
+        {
+            throw new InvalidOperationException($"The naming convention ({_naming}) gave no exchange name for {messageType}.");
+        }
+
         lock (_lock)
         {
-            var name = _messageExchanges.TryGetValue(messageType, out var mapped) ? mapped : BusNames.ExchangeFor(messageType);
             return _exchanges.TryGetValue(name, out var existing) ? existing : DeclareExchangeLocked(name, FanoutRoutingStrategy.Instance);
         }
     }

@@ -12,6 +12,9 @@ internal sealed class TopologyDefinition
     public List<ConsumerDefinition> Consumers { get; } = [];
 
     public List<MessageExchangeDefinition> MessageExchanges { get; } = [];
+
+    /// <summary>Consumer types replaced with <c>ReplaceConsumer</c>: a scan does not add them back.</summary>
+    public HashSet<Type> ReplacedConsumers { get; } = [];
 }
 
 internal sealed record ExchangeDefinition(string Name, IRoutingStrategy Strategy);
@@ -26,6 +29,10 @@ internal sealed record BindingDefinition(
     string RoutingKey,
     IReadOnlyDictionary<string, object?>? Arguments);
 
-internal sealed record ConsumerDefinition(Type ConsumerType, ConsumerOptions Options);
+/// <summary>
+/// A consumer as added. <see cref="Scanned"/>: found by <c>AddConsumers</c>, and skipped when the type is also added
+/// explicitly or was replaced. <see cref="Replaces"/>: the consumer type a replacement stands in for, whose queue name it keeps.
+/// </summary>
+internal sealed record ConsumerDefinition(Type ConsumerType, ConsumerOptions Options, bool Scanned = false, Type? Replaces = null);
 
 internal sealed record MessageExchangeDefinition(Type MessageType, string Exchange);

@@ -15,8 +15,11 @@ internal sealed class TopologyPlan
     // Which consumer types read each queue, to keep a batch consumer's queue to itself.
     private readonly Dictionary<string, HashSet<Type>> _readers = new(StringComparer.Ordinal);
 
-    private TopologyPlan()
+    private readonly BusNamingConvention _naming;
+
+    private TopologyPlan(BusNamingConvention? naming)
     {
+        _naming = naming ?? BusNamingConvention.FullName;
     }
 
     public Dictionary<string, IRoutingStrategy> Exchanges { get; } = new(StringComparer.Ordinal);
@@ -33,7 +36,7 @@ internal sealed class TopologyPlan
 
     public static TopologyPlan Create(BusOptions options)
     {
-        var plan = new TopologyPlan();
+        var plan = new TopologyPlan(options.NamingConvention);
         plan.CheckOptions(options);
         var definition = options.Topology;
         foreach (var exchange in definition.Exchanges)
@@ -51,8 +54,26 @@ internal sealed class TopologyPlan
             plan.MapMessage(mapping);
         }
 
+        // A consumer found by a scan gives way to the same type added explicitly (before or after the scan) or replaced,
+        // and to an earlier scan that found it.
+        var explicitlyAdded = new HashSet<Type>();
         foreach (var consumer in definition.Consumers)
         {
+            if (!consumer.Scanned)
+            {
+                explicitlyAdded.Add(consumer.ConsumerType);
+            }
+        }
+
+        var scanned = new HashSet<Type>();
+        foreach (var consumer in definition.Consumers)
+        {
+            if (consumer.Scanned
+                && (explicitlyAdded.Contains(consumer.ConsumerType) || definition.ReplacedConsumers.Contains(consumer.ConsumerType) || !scanned.Add(consumer.ConsumerType)))
+            {
+                continue;
+            }
+
             plan.AddConsumer(consumer);
         }
 
@@ -99,6 +120,11 @@ internal sealed class TopologyPlan
         if (options.RoutingCacheSize < 0)
         {
             Errors.Add($"BusOptions.RoutingCacheSize is {options.RoutingCacheSize}; it must be zero or more.");
+        }
+
+        if (options.NamingConvention is null)
+        {
+            Errors.Add("BusOptions.NamingConvention is null; use BusNamingConvention.FullName for the default names.");
         }
     }
 
@@ -149,7 +175,17 @@ internal sealed class TopologyPlan
         }
 
         var options = consumer.Options;
-        var queue = options.Queue ?? BusNames.QueueFor(consumerType);
+        var queue = options.Queue ?? DefaultQueueName(consumer.Replaces ?? consumerType);
+        if (queue.Length == 0)
+        {
+            if (options.Queue is not null)
+            {
+                Errors.Add($"Consumer {consumerType}: ConsumerOptions.Queue is empty; leave it null for the consumer's own queue.");
+            }
+
+            return;
+        }
+
         var ownQueue = !_declaredQueues.Contains(queue);
         if (ownQueue)
         {
@@ -254,6 +290,12 @@ internal sealed class TopologyPlan
     private void AddBinding(BindingDefinition definition)
     {
         var exchange = definition.Exchange ?? ExchangeFor(definition.MessageType!);
+        if (exchange.Length == 0)
+        {
+            // The naming convention gave no name, which is reported already.
+            return;
+        }
+
         if (!Exchanges.TryGetValue(exchange, out var strategy))
         {
             Errors.Add($"A binding to queue '{definition.Queue}' names exchange '{exchange}', which is not declared.");
@@ -289,9 +331,33 @@ internal sealed class TopologyPlan
             return mapped;
         }
 
-        var name = BusNames.ExchangeFor(messageType);
+        var name = _naming.GetExchangeName(messageType);
+        if (string.IsNullOrEmpty(name))
+        {
+            // Reported once per type; callers find no exchange by the empty name and bind nothing.
+            var problem = $"The naming convention ({_naming}) gave no exchange name for {messageType}.";
+            if (!Errors.Contains(problem))
+            {
+                Errors.Add(problem);
+            }
+
+            return string.Empty;
+        }
+
         Exchanges.TryAdd(name, FanoutRoutingStrategy.Instance);
         return name;
+    }
+
+    /// <summary>The own queue of a consumer whose options name none, as the naming convention names it.</summary>
+    private string DefaultQueueName(Type consumerType)
+    {
+        var name = _naming.GetQueueName(consumerType);
+        if (string.IsNullOrEmpty(name))
+        {
+            Errors.Add($"The naming convention ({_naming}) gave no queue name for consumer {consumerType}.");
+        }
+
+        return name ?? string.Empty;
     }
 }
 
