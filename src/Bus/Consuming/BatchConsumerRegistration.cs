@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics;
 
 namespace Bus;
@@ -17,7 +18,7 @@ internal abstract class BatchConsumerRegistration : ConsumerRegistration
 }
 
 /// <inheritdoc cref="BatchConsumerRegistration"/>
-internal sealed class BatchConsumerRegistration<TMessage, TConsumer>(ConsumerLifetime lifetime, BatchOptions batch, IServiceProvider services) : BatchConsumerRegistration
+internal sealed class BatchConsumerRegistration<TMessage, [DynamicallyAccessedMembers(Trimming.Consumer)] TConsumer>(ConsumerLifetime lifetime, BatchOptions batch, IServiceProvider services) : BatchConsumerRegistration
     where TConsumer : class, IBatchConsumer<TMessage>
 {
     private readonly ConsumerActivator<TConsumer> _activator = new(lifetime, services);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Bus;
@@ -17,7 +18,7 @@ internal abstract class BatchHandler(Type consumerType, IRetryPolicy retryPolicy
 }
 
 /// <inheritdoc cref="BatchHandler"/>
-internal sealed class BatchHandler<TMessage, TConsumer> : BatchHandler
+internal sealed class BatchHandler<TMessage, [DynamicallyAccessedMembers(Trimming.Consumer)] TConsumer> : BatchHandler
     where TConsumer : class, IBatchConsumer<TMessage>
 {
     private readonly ConsumerActivator<TConsumer> _activator;

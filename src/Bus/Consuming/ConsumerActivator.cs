@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Bus;
@@ -6,7 +7,7 @@ namespace Bus;
 /// Creates consumer instances: the one singleton, or one per DI scope. Consumers registered in the container come from
 /// it; others (attached at run time) are built by a factory compiled once.
 /// </summary>
-internal sealed class ConsumerActivator<TConsumer>
+internal sealed class ConsumerActivator<[DynamicallyAccessedMembers(Trimming.Consumer)] TConsumer>
     where TConsumer : class
 {
     private readonly Func<IServiceProvider, TConsumer> _resolve;

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
 namespace Bus;
@@ -7,7 +8,7 @@ namespace Bus;
 /// without scoped filters is called directly, so a consumer that completes synchronously costs no allocation; a scoped
 /// consumer, or a scoped filter, gets a DI scope per message, which the consumer and the filters share.
 /// </summary>
-internal sealed class ConsumerHandler<TMessage, TConsumer> : MessageHandler
+internal sealed class ConsumerHandler<TMessage, [DynamicallyAccessedMembers(Trimming.Consumer)] TConsumer> : MessageHandler
     where TConsumer : class, IConsumer<TMessage>
 {
     private readonly ConsumerRegistration<TMessage, TConsumer> _registration;

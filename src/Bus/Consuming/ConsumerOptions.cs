@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Bus;
@@ -45,7 +46,7 @@ public sealed class ConsumerOptions
     /// <typeparam name="TFilter">The filter type; taken from the container when registered there, else created with its dependencies injected.</typeparam>
     /// <param name="lifetime">Singleton: one instance. Scoped or transient: one per message, from the message's DI scope.</param>
     /// <returns>These options, for chaining.</returns>
-    public ConsumerOptions AddConsumeFilter<TFilter>(ServiceLifetime lifetime = ServiceLifetime.Singleton)
+    public ConsumerOptions AddConsumeFilter<[DynamicallyAccessedMembers(Trimming.Filter)] TFilter>(ServiceLifetime lifetime = ServiceLifetime.Singleton)
         where TFilter : class
     {
         ConsumeFilters.Add(FilterRegistration.Create<TFilter>(lifetime, nameof(TFilter)));

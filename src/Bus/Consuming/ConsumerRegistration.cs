@@ -30,7 +30,15 @@ internal abstract class ConsumerRegistration
     /// <summary>A handler for one worker: it owns a reusable context, so each worker needs its own.</summary>
     public abstract MessageHandler CreateHandler(ConsumerSlot slot);
 
-    [UnconditionalSuppressMessage("AotAnalysis", "IL3050", Justification = "Consumers are closed over their message types at configuration time.")]
+    /// <summary>
+    /// Closes the registration over a consumer and a message type found by reflection, once, at configuration. Native
+    /// AOT shares the code of generic types over reference types, so this works there for message types that are
+    /// classes or records; a struct message type needs code compiled ahead for it (see docs/performance.md).
+    /// </summary>
+    [UnconditionalSuppressMessage("AotAnalysis", "IL3050", Justification = "Consumers are closed over their message types at configuration time; reference-type instantiations share code under native AOT.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2071", Justification = Trimming.ConsumerTypesAreKept)]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(ConsumerRegistration<,>))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(BatchConsumerRegistration<,>))]
     public static ConsumerRegistration Create(Type consumerType, Type messageType, ConsumerLifetime lifetime, IRetryPolicy retryPolicy, BatchOptions? batch, FilterRegistration[] filters, FilterInstances instances)
     {
         ConsumerRegistration registration;
@@ -55,12 +63,13 @@ internal abstract class ConsumerRegistration
     /// Creates a closed registration without wrapping what its constructor throws (a singleton consumer whose own
     /// constructor fails): the caller sees the real exception, not a <see cref="System.Reflection.TargetInvocationException"/>.
     /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2067", Justification = "The constructors of both registration types are kept by the DynamicDependency attributes of the public Create.")]
     private static ConsumerRegistration Create(Type closed, params object[] arguments) =>
         (ConsumerRegistration)Activator.CreateInstance(closed, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DoNotWrapExceptions, null, arguments, null)!;
 }
 
 /// <inheritdoc cref="ConsumerRegistration"/>
-internal sealed class ConsumerRegistration<TMessage, TConsumer>(ConsumerLifetime lifetime, IServiceProvider services) : ConsumerRegistration
+internal sealed class ConsumerRegistration<TMessage, [DynamicallyAccessedMembers(Trimming.Consumer)] TConsumer>(ConsumerLifetime lifetime, IServiceProvider services) : ConsumerRegistration
     where TConsumer : class, IConsumer<TMessage>
 {
     public override Type MessageType => typeof(TMessage);

@@ -1,9 +1,11 @@
+using System.Diagnostics.CodeAnalysis;
 namespace Bus;
 
 /// <summary>What reflection tells about consumer types; used while configuring, never per message.</summary>
 internal static class ConsumerTypes
 {
     /// <summary>The message types of every <see cref="IConsumer{TMessage}"/> and <see cref="IBatchConsumer{TMessage}"/> the type implements.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = Trimming.ConsumerTypesAreKept)]
     public static Type[] GetMessageTypes(Type consumerType)
     {
         var messageTypes = new List<Type>();
@@ -19,6 +21,7 @@ internal static class ConsumerTypes
     }
 
     /// <summary>Whether the type consumes batches (<see cref="IBatchConsumer{TMessage}"/>).</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = Trimming.ConsumerTypesAreKept)]
     public static bool IsBatchConsumer(Type consumerType) =>
         Array.Exists(consumerType.GetInterfaces(), contract => IsConsumerContract(contract, typeof(IBatchConsumer<>)));
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Bus;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -15,7 +16,7 @@ public static class FilterBuilderExtensions
     /// <param name="builder">The bus builder.</param>
     /// <param name="lifetime">Singleton: one instance. Scoped or transient: one per message, from the message's DI scope.</param>
     /// <returns>The builder.</returns>
-    public static IMessageBusBuilder AddConsumeFilter<TFilter>(this IMessageBusBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Singleton)
+    public static IMessageBusBuilder AddConsumeFilter<[DynamicallyAccessedMembers(Trimming.Filter)] TFilter>(this IMessageBusBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Singleton)
         where TFilter : class
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -33,7 +34,7 @@ public static class FilterBuilderExtensions
     /// <param name="builder">The bus builder.</param>
     /// <param name="lifetime">Singleton: one instance. Scoped or transient: one per publish, from the publishing consumer's scope or a scope for the publish.</param>
     /// <returns>The builder.</returns>
-    public static IMessageBusBuilder AddPublishFilter<TFilter>(this IMessageBusBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Singleton)
+    public static IMessageBusBuilder AddPublishFilter<[DynamicallyAccessedMembers(Trimming.Filter)] TFilter>(this IMessageBusBuilder builder, ServiceLifetime lifetime = ServiceLifetime.Singleton)
         where TFilter : class, IPublishFilter
     {
         ArgumentNullException.ThrowIfNull(builder);

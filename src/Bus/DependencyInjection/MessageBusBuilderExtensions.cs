@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Bus;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -15,7 +16,7 @@ public static class MessageBusBuilderExtensions
     /// <param name="builder">The bus builder.</param>
     /// <param name="configure">Sets the queue, lifetime, queue options and bindings.</param>
     /// <returns>The builder.</returns>
-    public static IMessageBusBuilder AddConsumer<TConsumer>(this IMessageBusBuilder builder, Action<ConsumerOptions>? configure = null)
+    public static IMessageBusBuilder AddConsumer<[DynamicallyAccessedMembers(Trimming.Consumer)] TConsumer>(this IMessageBusBuilder builder, Action<ConsumerOptions>? configure = null)
         where TConsumer : class
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -40,7 +41,7 @@ public static class MessageBusBuilderExtensions
     /// <param name="builder">The bus builder.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="InvalidOperationException">At start: <typeparamref name="TConsumer"/> was never added.</exception>
-    public static IMessageBusBuilder ReplaceConsumer<TConsumer, TReplacement>(this IMessageBusBuilder builder)
+    public static IMessageBusBuilder ReplaceConsumer<[DynamicallyAccessedMembers(Trimming.Consumer)] TConsumer, [DynamicallyAccessedMembers(Trimming.Consumer)] TReplacement>(this IMessageBusBuilder builder)
         where TConsumer : class
         where TReplacement : class
     {

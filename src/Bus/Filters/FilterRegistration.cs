@@ -27,7 +27,7 @@ internal sealed class FilterRegistration
     public bool IsSingleton => Lifetime == ServiceLifetime.Singleton;
 
     /// <summary>Checks a filter type given by a user: a class, implementing at least one of the filter interfaces.</summary>
-    public static FilterRegistration Create<TFilter>(ServiceLifetime lifetime, string paramName)
+    public static FilterRegistration Create<[DynamicallyAccessedMembers(Trimming.Filter)] TFilter>(ServiceLifetime lifetime, string paramName)
         where TFilter : class
     {
         var type = typeof(TFilter);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Bus;
@@ -29,7 +30,7 @@ public sealed class BusOptions
     /// <typeparam name="TFilter">The filter type; taken from the container when registered there, else created with its dependencies injected.</typeparam>
     /// <param name="lifetime">Singleton: one instance. Scoped or transient: one per message, from the message's DI scope.</param>
     /// <returns>These options, for chaining.</returns>
-    public BusOptions AddConsumeFilter<TFilter>(ServiceLifetime lifetime = ServiceLifetime.Singleton)
+    public BusOptions AddConsumeFilter<[DynamicallyAccessedMembers(Trimming.Filter)] TFilter>(ServiceLifetime lifetime = ServiceLifetime.Singleton)
         where TFilter : class
     {
         ConsumeFilters.Add(FilterRegistration.Create<TFilter>(lifetime, nameof(TFilter)));
@@ -43,7 +44,7 @@ public sealed class BusOptions
     /// <typeparam name="TFilter">The filter type; taken from the container when registered there, else created with its dependencies injected.</typeparam>
     /// <param name="lifetime">Singleton: one instance. Scoped or transient: one per publish, from the publishing consumer's scope or a scope for the publish.</param>
     /// <returns>These options, for chaining.</returns>
-    public BusOptions AddPublishFilter<TFilter>(ServiceLifetime lifetime = ServiceLifetime.Singleton)
+    public BusOptions AddPublishFilter<[DynamicallyAccessedMembers(Trimming.Filter)] TFilter>(ServiceLifetime lifetime = ServiceLifetime.Singleton)
         where TFilter : class, IPublishFilter
     {
         PublishFilters.Add(FilterRegistration.Create<TFilter>(lifetime, nameof(TFilter)));

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
@@ -150,7 +151,7 @@ internal sealed class BusTopology : IBusTopology
         }
     }
 
-    public void AddConsumer<TConsumer>(string queue, ConsumerLifetime lifetime = ConsumerLifetime.Scoped, IRetryPolicy? retryPolicy = null)
+    public void AddConsumer<[DynamicallyAccessedMembers(Trimming.Consumer)] TConsumer>(string queue, ConsumerLifetime lifetime = ConsumerLifetime.Scoped, IRetryPolicy? retryPolicy = null)
         where TConsumer : class
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);

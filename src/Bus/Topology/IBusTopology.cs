@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 namespace Bus;
 
 /// <summary>
@@ -55,7 +56,7 @@ public interface IBusTopology
     /// <param name="retryPolicy">The consumer's retry policy; null for the queue's.</param>
     /// <exception cref="ArgumentException">The queue is unknown, or the type implements no <see cref="IConsumer{TMessage}"/>.</exception>
     /// <exception cref="InvalidOperationException">The queue already has a consumer for one of the message types, or a batch consumer would share it.</exception>
-    void AddConsumer<TConsumer>(string queue, ConsumerLifetime lifetime = ConsumerLifetime.Scoped, IRetryPolicy? retryPolicy = null)
+    void AddConsumer<[DynamicallyAccessedMembers(Trimming.Consumer)] TConsumer>(string queue, ConsumerLifetime lifetime = ConsumerLifetime.Scoped, IRetryPolicy? retryPolicy = null)
         where TConsumer : class;
 
     /// <summary>Adds a binding.</summary>
