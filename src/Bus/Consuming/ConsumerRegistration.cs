@@ -37,6 +37,7 @@ internal abstract class ConsumerRegistration
     /// </summary>
     [UnconditionalSuppressMessage("AotAnalysis", "IL3050", Justification = "Consumers are closed over their message types at configuration time; reference-type instantiations share code under native AOT.")]
     [UnconditionalSuppressMessage("Trimming", "IL2071", Justification = Trimming.ConsumerTypesAreKept)]
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = Trimming.ConsumerTypesAreKept + " (the .NET 8 analyzer's code for the same finding)")]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(ConsumerRegistration<,>))]
     [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(BatchConsumerRegistration<,>))]
     public static ConsumerRegistration Create(Type consumerType, Type messageType, ConsumerLifetime lifetime, IRetryPolicy retryPolicy, BatchOptions? batch, FilterRegistration[] filters, FilterInstances instances)

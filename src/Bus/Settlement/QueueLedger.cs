@@ -40,7 +40,12 @@ internal sealed class QueueLedger
     private static readonly int s_resumedBase = s_deferredBase + s_waitKinds;
 
     private readonly IdleMonitor _idle;
-    private readonly long[] _counts = new long[s_resumedBase + s_waitKinds];
+    // Waits begun quietly (Defer without notify) and the ones announced since (Notify): until a quiet wait is announced,
+    // its message still counts as active, so no one finds the queue idle before its timer is armed.
+    private static readonly int s_quietBegun = s_resumedBase + s_waitKinds;
+    private static readonly int s_quietAnnounced = s_quietBegun + 1;
+
+    private readonly long[] _counts = new long[s_quietAnnounced + 1];
 
     public QueueLedger(string name, IdleMonitor idle)
     {
@@ -98,6 +103,12 @@ internal sealed class QueueLedger
     /// </remarks>
     public void Defer(WaitKind kind, bool notify = true)
     {
+        if (!notify)
+        {
+            // Counted first, so that no read sees the wait begun without seeing it unannounced.
+            Interlocked.Increment(ref _counts[s_quietBegun]);
+        }
+
         Interlocked.Increment(ref _counts[s_deferredBase + (int)kind]);
         if (notify)
         {
@@ -105,8 +116,15 @@ internal sealed class QueueLedger
         }
     }
 
-    /// <summary>Wakes idle waiters for a change counted without notifying (see <see cref="Defer"/>).</summary>
-    public void Notify() => Changed();
+    /// <summary>
+    /// Announces a wait begun without notifying (see <see cref="Defer"/>): from now its message counts as waiting, and
+    /// idle waiters are woken. Called once per such wait.
+    /// </summary>
+    public void Notify()
+    {
+        Interlocked.Increment(ref _counts[s_quietAnnounced]);
+        Changed();
+    }
 
     /// <summary>A waiting message is ready again (or ends right after).</summary>
     public void Resume(WaitKind kind, int count = 1)
@@ -161,7 +179,10 @@ internal sealed class QueueLedger
             deferred += Count(s_deferredBase + i);
         }
 
-        return new LedgerSnapshot(Count(Accepted), settled, deferred, resumed);
+        // Announced before begun: a read never sees more announced than begun.
+        var announced = Count(s_quietAnnounced);
+        var unannounced = Count(s_quietBegun) - announced;
+        return new LedgerSnapshot(Count(Accepted), settled, deferred, resumed, unannounced);
     }
 
     /// <summary>
@@ -272,7 +293,7 @@ internal sealed class QueueLedger
 }
 
 /// <summary>A ledger's counters at one moment; all only grow, so two equal snapshots mean nothing changed in between.</summary>
-internal readonly record struct LedgerSnapshot(long Accepted, long Settled, long Deferred, long Resumed)
+internal readonly record struct LedgerSnapshot(long Accepted, long Settled, long Deferred, long Resumed, long Unannounced = 0)
 {
     /// <summary>Accepted and not ended, waiting ones included.</summary>
     public long Pending => Accepted - Settled;
@@ -280,6 +301,6 @@ internal readonly record struct LedgerSnapshot(long Accepted, long Settled, long
     /// <summary>Waiting for the clock.</summary>
     public long Waiting => Deferred - Resumed;
 
-    /// <summary>Pending and not waiting: stored, being consumed, or being settled.</summary>
-    public long Active => Pending - Waiting;
+    /// <summary>Pending and not waiting: stored, being consumed, or being settled; a wait not yet announced counts as active.</summary>
+    public long Active => Pending - Waiting + Unannounced;
 }
