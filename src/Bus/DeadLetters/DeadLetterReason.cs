@@ -42,4 +42,13 @@ public enum DeadLetterReason
 
     /// <summary>The exchange's routing strategy threw while a scheduled message that came due was being routed.</summary>
     RoutingFailed,
+
+    /// <summary>A message arrived from a transport under a type name the bus does not know (see <see cref="MessageTypeNames"/>); it was not deserialized.</summary>
+    UnknownMessageType,
+
+    /// <summary>A message arrived from a transport with a body its serializer could not read as its type.</summary>
+    Malformed,
+
+    /// <summary>A message arrived from a transport with a body larger than <see cref="BusOptions.MaxMessageSize"/>.</summary>
+    TooLarge,
 }

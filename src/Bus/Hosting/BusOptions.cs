@@ -51,6 +51,17 @@ public sealed class BusOptions
         return this;
     }
 
+    /// <summary>The default <see cref="MaxMessageSize"/>: 4 MiB.</summary>
+    public const int DefaultMaxMessageSize = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets the largest serialized message a transport that serializes sends or accepts, in bytes: a larger one
+    /// is refused at publish (an <see cref="ArgumentException"/>) and dead-lettered at receive
+    /// (<see cref="DeadLetterReason.TooLarge"/>). The in-memory transport does not serialize, so it does not apply there.
+    /// </summary>
+    /// <value>At least 1. The default is <see cref="DefaultMaxMessageSize"/> (4 MiB).</value>
+    public int MaxMessageSize { get; set; } = DefaultMaxMessageSize;
+
     /// <summary>The default <see cref="RoutingCacheSize"/>.</summary>
     public const int DefaultRoutingCacheSize = 10_000;
 

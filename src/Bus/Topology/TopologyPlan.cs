@@ -97,6 +97,11 @@ internal sealed class TopologyPlan
             Errors.Add($"BusOptions.DeadLetterCapacity is {options.DeadLetterCapacity}; it must be at least 1.");
         }
 
+        if (options.MaxMessageSize < 1)
+        {
+            Errors.Add($"BusOptions.MaxMessageSize is {options.MaxMessageSize}; it must be at least 1.");
+        }
+
         if (options.ScheduledCapacity < 1)
         {
             Errors.Add($"BusOptions.ScheduledCapacity is {options.ScheduledCapacity}; it must be at least 1.");
