@@ -6,7 +6,8 @@ namespace Bus;
 /// <summary>
 /// .NET 8's <see cref="PriorityQueue{TElement, TPriority}"/> has no <c>Remove</c>: this extension stands in for it
 /// with the same signature, so the call compiles unchanged on both targets (on .NET 9 and later the instance method
-/// wins). It rebuilds the heap, O(n log n); removals are cancellations of scheduled messages, which are rare.
+/// wins). Like the real one it is O(n): it copies the items out, drops the match, and refills the queue with
+/// <c>EnqueueRange</c>, which rebuilds the heap in linear time.
 /// </summary>
 internal static class PriorityQueueShim
 {
@@ -18,24 +19,38 @@ internal static class PriorityQueueShim
         IEqualityComparer<TElement>? equalityComparer = null)
     {
         equalityComparer ??= EqualityComparer<TElement>.Default;
-        var kept = new List<(TElement Element, TPriority Priority)>(queue.Count);
-        removedElement = default;
-        priority = default;
-        var found = false;
-        while (queue.TryDequeue(out var next, out var nextPriority))
+        var items = System.Buffers.ArrayPool<(TElement Element, TPriority Priority)>.Shared.Rent(queue.Count);
+        var count = 0;
+        var found = -1;
+        foreach (var item in queue.UnorderedItems)
         {
-            if (!found && equalityComparer.Equals(next, element))
+            if (found < 0 && equalityComparer.Equals(item.Element, element))
             {
-                (removedElement, priority, found) = (next, nextPriority, true);
+                found = count;
             }
-            else
-            {
-                kept.Add((next, nextPriority));
-            }
+
+            items[count++] = item;
         }
 
-        queue.EnqueueRange(kept);
-        return found;
+        try
+        {
+            if (found < 0)
+            {
+                removedElement = default;
+                priority = default;
+                return false;
+            }
+
+            (removedElement, priority) = items[found];
+            items[found] = items[count - 1];
+            queue.Clear();
+            queue.EnqueueRange(new ArraySegment<(TElement, TPriority)>(items, 0, count - 1));
+            return true;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<(TElement Element, TPriority Priority)>.Shared.Return(items, clearArray: true);
+        }
     }
 }
 #endif

@@ -19,6 +19,9 @@ internal sealed class BusTopology : IBusTopology
     private readonly int _routingCacheSize;
     private readonly Dictionary<Type, string> _messageExchanges;
     private readonly BusNamingConvention _naming;
+
+    // The exchange names the naming convention gave, by type (written under _lock; bounded by the message types used).
+    private readonly Dictionary<string, Type> _conventionNames = new(StringComparer.Ordinal);
     private readonly FilterRegistration[] _consumeFilters;
     private readonly ConcurrentDictionary<string, Exchange> _exchanges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, BusQueue> _queues = new(StringComparer.Ordinal);
@@ -343,6 +346,14 @@ internal sealed class BusTopology : IBusTopology
 
         lock (_lock)
         {
+            // A name the convention gave another type (HTTPRequest and HttpRequest in kebab case) would make the two
+            // share an exchange: refused, as the start refuses it for the types it knows.
+            if (mapped is null && !_conventionNames.TryAdd(name, messageType) && _conventionNames[name] != messageType)
+            {
+                throw new InvalidOperationException(
+                    $"The naming convention ({_naming}) names the exchange of both {_conventionNames[name]} and {messageType} '{name}'; MapMessage<T>(exchange) one of them.");
+            }
+
             return _exchanges.TryGetValue(name, out var existing) ? existing : DeclareExchangeLocked(name, FanoutRoutingStrategy.Instance);
         }
     }

@@ -16,6 +16,8 @@ internal sealed class TopologyPlan
     private readonly Dictionary<string, HashSet<Type>> _readers = new(StringComparer.Ordinal);
 
     private readonly BusNamingConvention _naming;
+    private readonly Dictionary<string, Type> _exchangeNamesGiven = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Type> _queueNamesGiven = new(StringComparer.Ordinal);
 
     private TopologyPlan(BusNamingConvention? naming)
     {
@@ -349,8 +351,25 @@ internal sealed class TopologyPlan
             return string.Empty;
         }
 
+        NotTakenByAnother(_exchangeNamesGiven, name, messageType, "exchange", "MapMessage<T>(exchange) one of them");
         Exchanges.TryAdd(name, FanoutRoutingStrategy.Instance);
         return name;
+    }
+
+    /// <summary>
+    /// Reports two types the naming convention gives one name (a kebab-case convention makes HTTPRequest and
+    /// HttpRequest both http-request): they would share an exchange or a queue and receive each other's messages.
+    /// </summary>
+    private void NotTakenByAnother(Dictionary<string, Type> given, string name, Type type, string what, string fix)
+    {
+        if (!given.TryAdd(name, type) && given[name] != type)
+        {
+            var problem = $"The naming convention ({_naming}) names the {what} of both {given[name]} and {type} '{name}'; {fix}.";
+            if (!Errors.Contains(problem))
+            {
+                Errors.Add(problem);
+            }
+        }
     }
 
     /// <summary>The own queue of a consumer whose options name none, as the naming convention names it.</summary>
@@ -360,9 +379,11 @@ internal sealed class TopologyPlan
         if (string.IsNullOrEmpty(name))
         {
             Errors.Add($"The naming convention ({_naming}) gave no queue name for consumer {consumerType}.");
+            return string.Empty;
         }
 
-        return name ?? string.Empty;
+        NotTakenByAnother(_queueNamesGiven, name, consumerType, "queue", "give one of them its queue with ConsumerOptions.Queue");
+        return name;
     }
 }
 

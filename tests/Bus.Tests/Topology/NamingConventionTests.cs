@@ -92,6 +92,18 @@ public sealed class NamingConventionTests
     }
 
     [Fact]
+    public void Two_message_types_a_convention_gives_one_exchange_name_fail_the_start_naming_both()
+    {
+        // Kebab case makes HTTPRequestReceived and HttpRequestReceived both "...http-request-received": they would share
+        // an exchange and each queue would get the other's messages.
+        var create = () => TestBus.Create(b => b.UseKebabCaseNames().AddConsumer<HttpConsumer>());
+
+        var failure = create.Should().Throw<OptionsValidationException>().Which.Failures.Should().ContainSingle().Subject;
+
+        failure.Should().Contain(nameof(HTTPRequestReceived)).And.Contain(nameof(HttpRequestReceived)).And.Contain("http-request-received").And.Contain("MapMessage");
+    }
+
+    [Fact]
     public void A_convention_that_gives_no_name_fails_the_start()
     {
         var create = () => TestBus.Create(b => b
@@ -121,6 +133,15 @@ public sealed class NamingConventionTests
     }
 
     public sealed record HTTPRequestReceived(string Path);
+
+    public sealed record HttpRequestReceived(string Path);
+
+    public sealed class HttpConsumer : IConsumer<HTTPRequestReceived>, IConsumer<HttpRequestReceived>
+    {
+        public ValueTask ConsumeAsync(ConsumeContext<HTTPRequestReceived> context, CancellationToken cancellationToken) => default;
+
+        public ValueTask ConsumeAsync(ConsumeContext<HttpRequestReceived> context, CancellationToken cancellationToken) => default;
+    }
 
     public sealed class NamelessConvention : BusNamingConvention
     {
