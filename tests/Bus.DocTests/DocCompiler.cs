@@ -27,6 +27,9 @@ internal static class DocCompiler
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(LoadReferences);
 
+    /// <summary>The framework's System.Text.Json source generator, which a project runs by default (ShopJson.Default).</summary>
+    private static readonly Lazy<ImmutableArray<ISourceGenerator>> s_generators = new(LoadGenerators);
+
     private static readonly Lazy<SyntaxTree> s_implicitUsings = new(() => Parse(ConsoleImplicitUsings, "ImplicitUsings.g.cs"));
 
     private static readonly Lazy<SyntaxTree> s_context = new(() => Parse(ReadResource("DocContext.cs"), "Context/DocContext.cs"));
@@ -59,7 +62,9 @@ internal static class DocCompiler
             .WithWarningLevel(9999)
             .WithSpecificDiagnosticOptions(suppressed);
 
-        var compilation = CSharpCompilation.Create($"DocBlock_{block.Line}", trees, s_references.Value, options);
+        Compilation compilation = CSharpCompilation.Create($"DocBlock_{block.Line}", trees, s_references.Value, options);
+        CSharpGeneratorDriver.Create(s_generators.Value, parseOptions: s_parseOptions)
+            .RunGeneratorsAndUpdateCompilation(compilation, out compilation, out _);
         using var image = new MemoryStream();
         // The PDB is embedded, so a stack trace through the block's code names its Markdown lines.
         var result = compilation.Emit(image, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded));
@@ -139,6 +144,24 @@ internal static class DocCompiler
         return [.. File.ReadAllLines(file)
             .Where(line => line.Length > 0)
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))];
+    }
+
+    private static ImmutableArray<ISourceGenerator> LoadGenerators()
+    {
+        // The generator ships in the framework's reference pack: packs/Microsoft.NETCore.App.Ref/<v>/analyzers/dotnet/cs.
+        var json = File.ReadAllLines(Metadata("DocTests.ReferencesFile"))
+            .Single(path => Path.GetFileName(path) == "System.Text.Json.dll" && path.Contains("Microsoft.NETCore.App.Ref", StringComparison.Ordinal));
+        var generator = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(json)!, "..", "..", "analyzers", "dotnet", "cs", "System.Text.Json.SourceGeneration.dll"));
+        return new Microsoft.CodeAnalysis.Diagnostics.AnalyzerFileReference(generator, new GeneratorAssemblyLoader()).GetGenerators(LanguageNames.CSharp);
+    }
+
+    private sealed class GeneratorAssemblyLoader : Microsoft.CodeAnalysis.IAnalyzerAssemblyLoader
+    {
+        public void AddDependencyLocation(string fullPath)
+        {
+        }
+
+        public Assembly LoadFromPath(string fullPath) => Assembly.LoadFrom(fullPath);
     }
 
     private static string ReadResource(string name)

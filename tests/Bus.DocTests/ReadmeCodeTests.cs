@@ -1,4 +1,5 @@
-// README.md's C# code is compiled from the README text itself, so the manual cannot drift from the API.
+// The C# code of README.md and docs/*.md (the files are s_files) is compiled from the Markdown text itself, so the
+// manual cannot drift from the API.
 //
 // The rules. Every fenced block whose info string starts with csharp (or cs, or c#) is compiled; the info string's next
 // word chooses how:
@@ -26,9 +27,10 @@
 // the bus stopped with every accepted message settled, none dead-lettered.
 //
 // A failure names the block (README.md:45, its first line of code) and lists each diagnostic at its README line. The
-// compilations reference what this project compiles against (the framework, Bus,
+// compilations reference what this project compiles against (the framework, ASP.NET Core, Bus,
 // Bus.Testing, Bus.HealthChecks, Microsoft.Extensions.Hosting, OpenTelemetry.Extensions.Hosting, xunit.v3,
-// FluentAssertions): a README example that needs another package needs it added to Bus.DocTests.csproj.
+// FluentAssertions) and run the framework's System.Text.Json source generator: an example that needs another package
+// needs it added to Bus.DocTests.csproj.
 //
 // To check a block while writing: dotnet test --project tests/Bus.DocTests (a few seconds).
 
@@ -45,9 +47,29 @@ public sealed class ReadmeCodeTests
     /// <summary>The tag of a block that is not compiled.</summary>
     internal const string Fragment = "fragment";
 
-    // The Markdown files whose blocks are compiled, relative to the repository root. docs/*.md can join once their
-    // blocks compile by the same rules (or are marked fragment): add them here.
-    private static readonly string[] s_files = ["README.md"];
+    // The Markdown files whose blocks are compiled, relative to the repository root: the README and the docs/*.md
+    // pages (docs/design/*, design notes rather than documentation, are not). A new page joins by being added here.
+    private static readonly string[] s_files =
+    [
+        "README.md",
+        "docs/api.md",
+        "docs/architecture.md",
+        "docs/consumers-and-queues.md",
+        "docs/failures.md",
+        "docs/filters.md",
+        "docs/health-checks.md",
+        "docs/messages-and-publishing.md",
+        "docs/observability.md",
+        "docs/ordering-priority-batches.md",
+        "docs/performance.md",
+        "docs/releasing.md",
+        "docs/request-reply.md",
+        "docs/routing.md",
+        "docs/scheduling.md",
+        "docs/testing.md",
+        "docs/topology.md",
+        "docs/transports.md",
+    ];
 
     private static readonly Lazy<ImmutableArray<MarkdownCodeBlock>> s_blocks = new(() =>
     [
