@@ -13,6 +13,13 @@ internal sealed class BusOptionsValidator(IServiceProvider services) : IValidate
         var plan = TopologyPlan.Create(options);
         var errors = plan.Errors;
         ConsumerDependencyCheck.Check(plan.Consumers, services, errors);
+        if (services.GetService(typeof(IMessageTransport)) is IMessageTransport transport)
+        {
+            foreach (var (queue, queueOptions) in plan.Queues)
+            {
+                TransportFeatureCheck.Check(transport, queue, queueOptions, errors);
+            }
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -300,19 +300,8 @@ internal sealed class BusTopology : IBusTopology
     }
 
     /// <summary>Refuses, at declaration, an option the transport cannot honour natively and the bus cannot emulate.</summary>
-    internal void CheckTransportFeatures(string queue, QueueOptions options, List<string> errors)
-    {
-        var features = _transport.Features;
-        if ((features & TransportFeatures.BoundedQueues) == 0)
-        {
-            errors.Add($"Queue '{queue}': the transport ({_transport.GetType().Name}) does not bound its queues, and the bus cannot bound storage it does not own; Capacity and FullMode need a transport that does.");
-        }
-
-        if (options.MaxPriority > 0 && (features & TransportFeatures.Priority) == 0)
-        {
-            errors.Add($"Queue '{queue}': MaxPriority is {options.MaxPriority}, and the transport ({_transport.GetType().Name}) does not order by priority.");
-        }
-    }
+    internal void CheckTransportFeatures(string queue, QueueOptions options, List<string> errors) =>
+        TransportFeatureCheck.Check(_transport, queue, options, errors);
 
     private QueueLedger LedgerAt(BusQueue[] queues, int index) => index < queues.Length ? queues[index].Ledger : _bus.Delayed.Ledger;
 

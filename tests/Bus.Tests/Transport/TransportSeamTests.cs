@@ -83,4 +83,34 @@ public sealed class TransportSeamTests
 
         declare.Should().Throw<ArgumentException>().WithMessage("*'urgent'*MaxPriority*does not order by priority*");
     }
+
+    [Theory]
+    [InlineData(QueueFullMode.Wait)]
+    [InlineData(QueueFullMode.DropNewest)]
+    public void A_full_mode_the_transport_lacks_fails_the_start_naming_the_queue_the_mode_and_what_it_supports(QueueFullMode mode)
+    {
+        // A broker's x-overflow has reject-publish and drop-head only.
+        var brokerLike = new LeasingTransport(TransportFeatures.FullReject | TransportFeatures.FullDropOldest | TransportFeatures.Leases);
+
+        var create = () => TestBus.Create(
+            b => b.AddQueue("orders", q => q.FullMode = mode).AddConsumer<RecordingConsumer<Job>>(c => c.Queue = "orders"),
+            s => s.AddSingleton<IMessageTransport>(brokerLike));
+
+        create.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>()
+            .WithMessage($"*'orders'*FullMode is {mode}*LeasingTransport*supports DropOldest, Reject*");
+    }
+
+    [Fact]
+    public async Task A_full_mode_the_transport_has_is_accepted()
+    {
+        var brokerLike = new LeasingTransport(TransportFeatures.FullReject | TransportFeatures.FullDropOldest | TransportFeatures.Leases);
+
+        await using var bus = await TestBus.StartAsync(
+            b => b.AddQueue("orders", q => q.FullMode = QueueFullMode.Reject).AddConsumer<RecordingConsumer<Job>>(c => c.Queue = "orders"),
+            s => s.AddSingleton<IMessageTransport>(brokerLike));
+        await bus.Publisher.SendAsync("orders", new Job(1));
+        await bus.IdleAsync();
+
+        bus.Recorder.Messages<Job>().Should().ContainSingle();
+    }
 }
