@@ -79,8 +79,9 @@ public sealed class DocCompilerTests
 
             public sealed class SlowConsumer : IConsumer<Ping>
             {
+                // Never done on its own: only a stop (or the container going away) ends it.
                 public async ValueTask ConsumeAsync(ConsumeContext<Ping> context, CancellationToken cancellationToken) =>
-                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                    await new TaskCompletionSource().Task.WaitAsync(cancellationToken);
             }
             """) with { Tags = [ReadmeCodeTests.Complete] });
         compiled.Diagnostics.Should().BeEmpty();

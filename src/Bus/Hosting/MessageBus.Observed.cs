@@ -47,20 +47,10 @@ internal sealed partial class MessageBus
         var context = PublishContextPool.Rent();
         context.Initialize(message, messageType, options, routingKey, queue, correlationId, origin, request, cancellationToken);
         context.Activity = activity;
-        // A consumer's scope when it has one; its root services are no scope for scoped filters.
-        var consumerScope = origin?.CurrentServices is { } current && current != _services ? current : null;
-        context.Services = consumerScope ?? _services;
-        AsyncServiceScope? scope = null;
         Exception? failure = null;
         try
         {
-            if (_publishNeedsScope && consumerScope is null)
-            {
-                scope = _services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
-                context.Services = scope.Value.ServiceProvider;
-            }
-
-            await (_publishPipeline ?? _publishTerminal)(context).ConfigureAwait(false);
+            await RunPipelineAsync(context, origin).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -76,11 +66,6 @@ internal sealed partial class MessageBus
             }
 
             activity?.Dispose();
-            if (scope is { } created)
-            {
-                await created.DisposeAsync().ConfigureAwait(false);
-            }
-
             PublishContextPool.Return(context);
         }
     }
@@ -94,30 +79,45 @@ internal sealed partial class MessageBus
         var context = PublishContextPool.Rent();
         context.Initialize(message, messageType, options, routingKey, null, null, origin, null, cancellationToken);
         context.DeliverAt = deliverAt;
-        var consumerScope = origin?.CurrentServices is { } current && current != _services ? current : null;
-        context.Services = consumerScope ?? _services;
-        AsyncServiceScope? scope = null;
         try
         {
-            if (_publishNeedsScope && consumerScope is null)
-            {
-                scope = _services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
-                context.Services = scope.Value.ServiceProvider;
-            }
-
-            await _publishPipeline!(context).ConfigureAwait(false);
+            await RunPipelineAsync(context, origin).ConfigureAwait(false);
 
             // A filter that did not call next dropped the message: nothing was scheduled, and its id is still returned.
             return context.MessageId ?? Guid.Empty;
         }
         finally
         {
-            if (scope is { } created)
-            {
-                await created.DisposeAsync().ConfigureAwait(false);
-            }
-
             PublishContextPool.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// Runs the publish filters (or, without any, the terminal step) over a context, in the services its scoped filters
+    /// need: the publishing consumer's DI scope when it has one (its root services are no scope), else a scope made for
+    /// this publish, only when a scoped filter is registered.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunPipelineAsync(PublishContext context, ConsumerSlot? origin)
+    {
+        var pipeline = _publishPipeline ?? _publishTerminal;
+        var consumerScope = origin?.CurrentServices is { } current && current != _services ? current : null;
+        context.Services = consumerScope ?? _services;
+        if (!_publishNeedsScope || consumerScope is not null)
+        {
+            await pipeline(context).ConfigureAwait(false);
+            return;
+        }
+
+        var scope = _services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
+        try
+        {
+            context.Services = scope.ServiceProvider;
+            await pipeline(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            await scope.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -12,7 +12,8 @@ internal sealed class RateWindow
 
     private static readonly TimeSpan Spacing = TimeSpan.FromSeconds(5);
 
-    private readonly Queue<(long Timestamp, RateSample Counts)> _samples = new();
+    // Oldest first; a list, since the window needs the second oldest and the newest (at most 14: removing the head is cheap).
+    private readonly List<(long Timestamp, RateSample Counts)> _samples = [];
 
     /// <summary>
     /// Rates from the oldest sample within the last minute (or just before it) to now, and records now. Without an
@@ -20,24 +21,24 @@ internal sealed class RateWindow
     /// </summary>
     public MessageRates Measure(TimeProvider time, long now, RateSample counts, TimeSpan uptime)
     {
-        while (_samples.Count > 1 && time.GetElapsedTime(ElementAt(1).Timestamp, now) >= Span)
+        while (_samples.Count > 1 && time.GetElapsedTime(_samples[1].Timestamp, now) >= Span)
         {
-            _samples.Dequeue();
+            _samples.RemoveAt(0);
         }
 
         MessageRates rates;
-        if (_samples.TryPeek(out var first) && time.GetElapsedTime(first.Timestamp, now) is { Ticks: > 0 } window)
+        if (_samples.Count > 0 && time.GetElapsedTime(_samples[0].Timestamp, now) is { Ticks: > 0 } window)
         {
-            rates = Rates(counts.Minus(first.Counts), window);
+            rates = Rates(counts.Minus(_samples[0].Counts), window);
         }
         else
         {
             rates = uptime > TimeSpan.Zero ? Rates(counts, uptime) : default;
         }
 
-        if (_samples.Count == 0 || time.GetElapsedTime(LastTimestamp(), now) >= Spacing)
+        if (_samples.Count == 0 || time.GetElapsedTime(_samples[^1].Timestamp, now) >= Spacing)
         {
-            _samples.Enqueue((now, counts));
+            _samples.Add((now, counts));
         }
 
         return rates;
@@ -50,31 +51,6 @@ internal sealed class RateWindow
         Math.Max(0, counts.Consumed) / window.TotalSeconds,
         Math.Max(0, counts.Failed) / window.TotalSeconds,
         window);
-
-    private (long Timestamp, RateSample Counts) ElementAt(int index)
-    {
-        var i = 0;
-        foreach (var sample in _samples)
-        {
-            if (i++ == index)
-            {
-                return sample;
-            }
-        }
-
-        throw new ArgumentOutOfRangeException(nameof(index));
-    }
-
-    private long LastTimestamp()
-    {
-        long last = 0;
-        foreach (var sample in _samples)
-        {
-            last = sample.Timestamp;
-        }
-
-        return last;
-    }
 }
 
 /// <summary>A queue's totals at one read: accepted, consumed, failed.</summary>
