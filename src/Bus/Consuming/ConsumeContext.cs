@@ -131,6 +131,11 @@ public abstract class ConsumeContext
         }
 
         BusTracing.Recording?.AddEvent(new(TelemetryTags.ReplyEvent));
+        if (_slot.Bus.Broker is { } broker && RemoteReplyTo(_envelope) is { } replyTo)
+        {
+            return broker.ReplyAsync(replyTo, MessageId, response, typeof(TResponse), null, cancellationToken);
+        }
+
         if (!_slot.Bus.Requests.TryRespond(MessageId, response))
         {
             Log.ResponseWithoutRequester(_slot.Bus.Logger, MessageId, MessageType);
@@ -150,6 +155,10 @@ public abstract class ConsumeContext
         ArgumentException.ThrowIfNullOrEmpty(reason);
         _rejection = reason;
     }
+
+    /// <summary>Where a request that came through a broker wants its reply, or null for a request made in this process.</summary>
+    internal static string? RemoteReplyTo(in Envelope envelope) =>
+        envelope.Headers.TryGetValue(RequestHeaders.ReplyTo, out var value) && value is string replyTo && replyTo != RequestHeaders.InProcess ? replyTo : null;
 
     /// <summary>The rejection reason given for the current message, cleared as it is read.</summary>
     internal string? TakeRejection()

@@ -20,13 +20,19 @@ internal sealed class DeadLetterReplay(MessageBus bus, BusTopology topology)
             return false;
         }
 
-        var target = topology.GetQueueRoute(queue ?? deadLetter.Queue)[0];
+        var targetName = queue ?? deadLetter.Queue;
+        var target = bus.Broker is null ? topology.GetQueueRoute(targetName)[0] : null;
         if (!await store.RemoveAsync(deadLetterId, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
 
         var envelope = deadLetter.Envelope.WithDeliveryCount(1).WithHeaders(MessageHeaders.With(deadLetter.Envelope.Headers, RetryHeaders.FirstFailedAt, null));
+        if (target is null)
+        {
+            return await ReplayToBrokerAsync(bus.Broker!, deadLetter, envelope, targetName, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             var status = target.TryEnqueue(envelope, origin: null);
@@ -47,6 +53,23 @@ internal sealed class DeadLetterReplay(MessageBus bus, BusTopology topology)
         }
 
         Log.Replayed(bus.Logger, deadLetterId, envelope.MessageId, target.Name);
+        return true;
+    }
+
+    /// <summary>A replay over a broker: sent to the queue through the broker, or put back in the store when the broker refuses it.</summary>
+    private async Task<bool> ReplayToBrokerAsync(IBrokerTransport broker, DeadLetter deadLetter, Envelope envelope, string queue, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await broker.PublishAsync(envelope, queue, BrokerPublishFlags.Mandatory, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await bus.DeadLetters.Store.AddAsync(deadLetter, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        Log.Replayed(bus.Logger, deadLetter.Id, envelope.MessageId, queue);
         return true;
     }
 

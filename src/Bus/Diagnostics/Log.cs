@@ -88,4 +88,19 @@ internal static partial class Log
 
     [LoggerMessage(32, LogLevel.Error, "The partition key selector of queue {Queue} threw for message {MessageId} ({MessageType}); it is placed by message id, out of key order")]
     public static partial void PartitionKeyFailed(ILogger logger, Exception exception, Guid messageId, Type messageType, string queue);
+
+    [LoggerMessage(44, LogLevel.Debug, "Message {MessageId} ({MessageType}) of queue {Queue} was given back to the broker, which delivers it again")]
+    public static partial void DeliveryReturned(ILogger logger, Guid messageId, Type messageType, string queue);
+
+    [LoggerMessage(45, LogLevel.Warning, "The broker did not take the delayed retry of message {MessageId} ({MessageType}) of queue {Queue}; it waits in this process instead, and a restart before it comes due reports it rather than retrying it")]
+    public static partial void RetryForwardFailed(ILogger logger, Exception exception, Guid messageId, Type messageType, string queue);
+
+    [LoggerMessage(46, LogLevel.Error, "Answering request {RequestId} through the broker failed; the requester times out")]
+    public static partial void ReplyFailed(ILogger logger, Exception exception, Guid requestId);
+
+    [LoggerMessage(47, LogLevel.Critical, "Scheduled message {MessageId} ({MessageType}) came due and the broker did not take it; it is dead-lettered here")]
+    public static partial void ScheduledPublishFailed(ILogger logger, Exception exception, Guid messageId, Type messageType);
+
+    [LoggerMessage(48, LogLevel.Warning, "Stopping the broker's consumers or closing its connections failed; unacknowledged deliveries return to the broker when the connection closes")]
+    public static partial void BrokerStopFailed(ILogger logger, Exception exception);
 }

@@ -131,4 +131,36 @@ public sealed class BusOptions
     public BusNamingConvention NamingConvention { get; set; } = BusNamingConvention.FullName;
 
     internal TopologyDefinition Topology { get; } = new();
+
+    /// <summary>
+    /// Gets or sets how a transport that leaves the process (RabbitMQ) turns messages into bytes and back. The
+    /// in-memory transport passes messages by reference and never uses it.
+    /// </summary>
+    /// <value>
+    /// The default (null) is <see cref="SystemTextJsonMessageSerializer"/> with reflection-based metadata, where the
+    /// application allows it; trimmed and native AOT applications (which turn reflection-based JSON off) set a
+    /// <see cref="SystemTextJsonMessageSerializer"/> over their source-generated <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>,
+    /// or the bus does not start on such a transport.
+    /// </value>
+    public IMessageSerializer? Serializer { get; set; }
+
+    internal List<Type> MessageTypes { get; } = [];
+
+    /// <summary>
+    /// Declares a message type this process receives from a transport that leaves the process without consuming it in
+    /// a queue of its own (a message only published here needs no declaration). A name that arrives from outside is
+    /// resolved only against consumed and declared types, never loaded: anything else is dead-lettered as
+    /// <see cref="DeadLetterReason.UnknownMessageType"/>.
+    /// </summary>
+    /// <typeparam name="TMessage">The message type.</typeparam>
+    /// <returns>These options, for chaining.</returns>
+    public BusOptions AddMessageType<TMessage>()
+    {
+        if (!MessageTypes.Contains(typeof(TMessage)))
+        {
+            MessageTypes.Add(typeof(TMessage));
+        }
+
+        return this;
+    }
 }

@@ -35,6 +35,13 @@ internal sealed class BusShutdown(MessageBus bus, BusTopology topology)
 
         var started = bus.Time.GetTimestamp();
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _hurry.Token);
+        if (bus.Broker is not null)
+        {
+            // A broker keeps delivering while there are messages: its consumers stop first, so the drain finishes what
+            // was handed over and the broker keeps the rest.
+            await StopConsumingAsync(limit.Token).ConfigureAwait(false);
+        }
+
         var drained = !immediately && await DrainAsync(options.StopTimeout, limit.Token).ConfigureAwait(false);
         bus.EnterStopped();
 
@@ -68,7 +75,48 @@ internal sealed class BusShutdown(MessageBus bus, BusTopology topology)
         }
 
         bus.Delayed.Ledger.AssertBalanced("stopped");
-        return await ReportAsync(drained, unprocessed, queues).ConfigureAwait(false);
+        var report = await ReportAsync(drained, unprocessed, queues).ConfigureAwait(false);
+        if (bus.Broker is { } broker)
+        {
+            await CloseBrokerAsync(broker).ConfigureAwait(false);
+        }
+
+        return report;
+    }
+
+    private async Task StopConsumingAsync(CancellationToken cancellationToken)
+    {
+        var queues = topology.QueueList;
+        var stopping = new Task[queues.Length];
+        for (var i = 0; i < queues.Length; i++)
+        {
+            stopping[i] = queues[i].StopConsumingAsync();
+        }
+
+        try
+        {
+            await Task.WhenAll(stopping).WaitAsync(bus.Options.StopTimeout, bus.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is TimeoutException or OperationCanceledException)
+        {
+            // The queues close next: a delivery that still arrives finds its queue closed and is requeued.
+        }
+        catch (Exception exception)
+        {
+            Log.BrokerStopFailed(bus.Logger, exception);
+        }
+    }
+
+    private async Task CloseBrokerAsync(IBrokerTransport broker)
+    {
+        try
+        {
+            await broker.StopAsync(CancellationToken.None).WaitAsync(BusQueue.SettleLimit, TimeProvider.System).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.BrokerStopFailed(bus.Logger, exception);
+        }
     }
 
     /// <summary>A bus stopped before it started: nothing could have been published, so nothing is left.</summary>

@@ -150,15 +150,15 @@ internal sealed partial class MessageBus
                 ThrowHelper.ThrowExchangeWithQueue();
             }
 
-            route = _topology.GetQueueRoute(queue);
+            route = _broker is null ? _topology.GetQueueRoute(queue) : [];
             exchangeName = string.Empty;
             context.Destination = queue;
-            spanName = context.Activity is null ? null : route[0].SendSpanName;
+            spanName = context.Activity is null ? null : route.Length > 0 ? route[0].SendSpanName : $"{TelemetryTags.Send} {queue}";
         }
         else
         {
             exchange = context.Exchange is { } named ? _topology.GetExchange(named) : _topology.GetMessageExchange(messageType);
-            route = exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty));
+            route = _broker is null ? exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty)) : [];
             exchangeName = exchange.Name;
             context.Destination = exchangeName;
             spanName = context.Activity is null ? null : exchange.PublishSpanName;
@@ -178,16 +178,22 @@ internal sealed partial class MessageBus
             deliveryCount: 1,
             context.TimeToLive,
             context.Priority);
-        if (route.Length == 0)
+        if (_broker is null && route.Length == 0)
         {
             return Unroutable(exchange!, envelope, context.Mandatory, context.Request is not null);
         }
 
-        context.Request?.Routed(route.Length);
         if (context.Activity is { } activity)
         {
             BusTracing.Published(activity, spanName!, context.IsSend ? SendOperation : PublishOperation, context.Destination, envelope);
         }
+
+        if (_broker is not null)
+        {
+            return PublishToBroker(envelope, context.Queue, context.Mandatory, context.Request, context.CancellationToken);
+        }
+
+        context.Request?.Routed(route.Length);
 
         return Enqueue(route, envelope, context.Origin, context.Request, context.CancellationToken);
     }

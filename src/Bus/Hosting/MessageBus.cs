@@ -26,6 +26,7 @@ internal sealed partial class MessageBus : IMessageBus
     private readonly IServiceProvider _services;
     private readonly FilterRegistration[] _publishFilters;
     private readonly UnroutableWarnings _unroutableWarnings;
+    private readonly IBrokerTransport? _broker;
     private PublishFilterDelegate? _publishPipeline;
 
     // The end of the publish pipeline as a delegate made once: a method group converted per publish allocates.
@@ -33,6 +34,7 @@ internal sealed partial class MessageBus : IMessageBus
     private bool _publishNeedsScope;
     private volatile BusState _state = BusState.Created;
     private Task<DrainReport>? _stopping;
+    private Task? _starting;
     private long _unroutable;
     private long _startedTimestamp;
     private long _stoppedTimestamp;
@@ -58,7 +60,8 @@ internal sealed partial class MessageBus : IMessageBus
         _unroutableWarnings = new UnroutableWarnings(Logger);
         Requests = new PendingRequests(_options.MaxPendingRequests);
         Metrics = new BusMetrics(meterFactory);
-        DeadLetters = new DeadLetterSink(deadLetters, time, Logger, Observers, Requests, Metrics);
+        _broker = (transport.Features & TransportFeatures.OwnsRouting) != 0 ? transport as IBrokerTransport : null;
+        DeadLetters = new DeadLetterSink(deadLetters, time, Logger, Observers, Requests, Metrics, _broker);
         _publishFilters = [.. _options.PublishFilters];
         FilterInstances = new FilterInstances(services);
         _publishTerminal = PublishFromContextAsync;
@@ -279,6 +282,12 @@ internal sealed partial class MessageBus : IMessageBus
     /// </summary>
     internal int PublishScheduled(Exchange exchange, in Envelope envelope)
     {
+        if (_broker is not null)
+        {
+            _ = PublishScheduledToBrokerAsync(envelope);
+            return 1;
+        }
+
         var route = exchange.Route(new RoutingContext(envelope.MessageType, envelope.RoutingKey, envelope.Headers));
         if (route.Length == 0)
         {
@@ -355,7 +364,8 @@ internal sealed partial class MessageBus : IMessageBus
                 ThrowHelper.ThrowExchangeWithQueue();
             }
 
-            route = _topology.GetQueueRoute(queue);
+            // A broker knows queues this process never declared (another service consumes them).
+            route = _broker is null ? _topology.GetQueueRoute(queue) : [];
             exchangeName = string.Empty;
         }
         else
@@ -363,7 +373,7 @@ internal sealed partial class MessageBus : IMessageBus
             exchange = options?.Exchange is { } named ? _topology.GetExchange(named)
                 : byRuntimeType ? _topology.GetMessageExchange(messageType)
                 : _topology.GetMessageExchange(MessageTypeInfo<TMessage>.Id, messageType);
-            route = exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty));
+            route = _broker is null ? exchange.Route(new RoutingContext(messageType, routingKey, headers ?? MessageHeaders.Empty)) : [];
             exchangeName = exchange.Name;
         }
 
@@ -381,6 +391,11 @@ internal sealed partial class MessageBus : IMessageBus
             deliveryCount: 1,
             options?.TimeToLive,
             options?.Priority ?? 0);
+        if (_broker is not null)
+        {
+            return PublishToBroker(envelope, queue, options?.Mandatory == true, request, cancellationToken);
+        }
+
         if (route.Length == 0)
         {
             return Unroutable(exchange!, envelope, options?.Mandatory == true, request is not null);
@@ -498,16 +513,62 @@ internal sealed partial class MessageBus : IMessageBus
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            if (_broker is not null)
+            {
+                return _starting ??= StartWithBrokerAsync(cancellationToken);
+            }
+
             BuildPublishPipeline();
-            StartedAt = _time.GetUtcNow();
-            Volatile.Write(ref _startedTimestamp, Math.Max(1, _time.GetTimestamp()));
-            _state = BusState.Running;
+            EnterRunning();
         }
 
+        Started();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Declares the topology on the broker, then runs as a bus in process does; a failed start leaves the bus created.</summary>
+    private async Task StartWithBrokerAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartBrokerAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_stateLock)
+            {
+                _starting = null;
+            }
+
+            throw;
+        }
+
+        lock (_stateLock)
+        {
+            if (_stopping is not null)
+            {
+                throw new InvalidOperationException("The bus was stopped while it was starting.");
+            }
+
+            BuildPublishPipeline();
+            EnterRunning();
+        }
+
+        Started();
+    }
+
+    private void EnterRunning()
+    {
+        StartedAt = _time.GetUtcNow();
+        Volatile.Write(ref _startedTimestamp, Math.Max(1, _time.GetTimestamp()));
+        _state = BusState.Running;
+    }
+
+    private void Started()
+    {
         _topology.StartReaders();
         Log.Started(Logger, _topology.QueueList.Length, _topology.ExchangeCount);
         UnaddedConsumerCheck.Warn(_services, _options.Topology, Logger);
-        return Task.CompletedTask;
     }
 
     public Task<DrainReport> StopAsync(CancellationToken cancellationToken = default) => Stop(immediately: false, cancellationToken);

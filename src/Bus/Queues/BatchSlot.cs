@@ -102,15 +102,13 @@ internal sealed class BatchSlot : ConsumerSlot
     {
         for (var i = 0; i < _count; i++)
         {
-            Settlement.SetAside(_batch[i], wasInFlight: false);
-            SettleLease(ref _leases[i], DeliveryOutcome.Requeued);
+            SetAside(_batch[i], ref _leases[i], wasInFlight: false);
         }
 
         Clear();
         while (_retryNow.TryDequeue(out var retry))
         {
-            Settlement.SetAside(retry.Envelope, wasInFlight: false);
-            SettleLease(ref retry.Lease, DeliveryOutcome.Requeued);
+            SetAside(retry.Envelope, ref retry.Lease, wasInFlight: false);
         }
     }
 
@@ -147,10 +145,9 @@ internal sealed class BatchSlot : ConsumerSlot
     protected override void ReportTakenOver(List<UnprocessedMessage> into)
     {
         // Published before the slot entered flight; the slot changes neither array nor count once it lost the race.
-        Settlement.Report(into, _batch.AsSpan(0, _count), wereInFlight: true);
         for (var i = 0; i < _count; i++)
         {
-            SettleLease(ref _leases[i], DeliveryOutcome.Requeued);
+            Report(into, _batch[i], ref _leases[i], wasInFlight: true);
         }
 
         foreach (var retry in _retryNow)
@@ -282,8 +279,7 @@ internal sealed class BatchSlot : ConsumerSlot
             for (var i = 0; i < _count; i++)
             {
                 Queue.Deduplication?.Abandon(_batch[i].MessageId);
-                Settlement.SetAside(_batch[i], wasInFlight: true);
-                SettleLease(ref _leases[i], DeliveryOutcome.Requeued);
+                SetAside(_batch[i], ref _leases[i], wasInFlight: true);
             }
         }
         else

@@ -14,7 +14,7 @@ namespace Bus;
 /// partitioned by key, so that one slot alone consumes each key, in order.
 /// </remarks>
 [DebuggerDisplay("Queue {Name,nq}: depth {Depth}, pending {Ledger.Pending}")]
-internal sealed class BusQueue
+internal sealed class BusQueue : IDeliveryTarget
 {
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _consumerCancellation = new();
@@ -27,6 +27,9 @@ internal sealed class BusQueue
     private readonly bool _drops;
     private int _dropsSettling;
     private volatile QueueReader[] _readers = [];
+    private readonly IBrokerTransport? _broker;
+    private LeasedBuffer[]? _buffers;
+    private volatile IBrokerConsumer? _consumer;
     private string? _processSpanName;
     private string? _sendSpanName;
 
@@ -41,7 +44,9 @@ internal sealed class BusQueue
         _drops = Options.FullMode is QueueFullMode.DropOldest or QueueFullMode.DropNewest;
         Ledger = new QueueLedger(name, bus.Idle);
         Settlement = new QueueSettlement(this);
-        _lanes = CreateLanes(transport);
+        _broker = (transport.Features & TransportFeatures.OwnsRouting) != 0 ? transport as IBrokerTransport : null;
+        RetriesWaitInBroker = _broker is not null && (transport.Features & TransportFeatures.DurableDelays) != 0;
+        _lanes = _broker is null ? CreateLanes(transport) : CreateBrokerLanes((transport.Features & TransportFeatures.Durable) != 0);
         Route = [this];
     }
 
@@ -62,6 +67,12 @@ internal sealed class BusQueue
     public long TimeToLiveTicks { get; }
 
     public DeduplicationWindow? Deduplication { get; }
+
+    /// <summary>The broker that holds this queue's messages, or null in memory.</summary>
+    public IBrokerTransport? Broker => _broker;
+
+    /// <summary>Whether delayed retries wait in the broker (<see cref="TransportFeatures.DurableDelays"/>).</summary>
+    public bool RetriesWaitInBroker { get; }
 
     /// <summary>The name of the queue's consumer spans, "process {queue}", made once rather than per delivery.</summary>
     public string ProcessSpanName => _processSpanName ??= $"{TelemetryTags.Process} {Name}";
@@ -249,6 +260,18 @@ internal sealed class BusQueue
         }
     }
 
+    /// <summary>The message types the queue's consumers take.</summary>
+    public IEnumerable<Type> MessageTypes
+    {
+        get
+        {
+            foreach (var registration in _registrations)
+            {
+                yield return registration.MessageType;
+            }
+        }
+    }
+
     /// <summary>The batch consumer that has this queue to itself, if it has one.</summary>
     public BatchConsumerRegistration? BatchRegistration => _registrations is [BatchConsumerRegistration batch] ? batch : null;
 
@@ -290,7 +313,50 @@ internal sealed class BusQueue
             {
                 reader.Start();
             }
+
+            if (_broker is not null)
+            {
+                // Readers first: the broker may deliver at once, and its deliveries wait in the lanes for them.
+                var consumer = _broker.Consume(Name, Options, this);
+                foreach (var buffer in _buffers!)
+                {
+                    buffer.Consumer = consumer;
+                }
+
+                _consumer = consumer;
+            }
         }
+    }
+
+    /// <summary>
+    /// Stops the broker's consumer of this queue, if it has one: no new deliveries, and those handed over are still
+    /// consumed or requeued. Called before a stop drains, so that the drain can end under a steady stream.
+    /// </summary>
+    public Task StopConsumingAsync() => _consumer?.StopAsync() ?? Task.CompletedTask;
+
+    /// <inheritdoc />
+    public bool Deliver(in Envelope envelope, long lease)
+    {
+        if (_closed)
+        {
+            return false;
+        }
+
+        Ledger.Accept();
+        if (((LeasedBuffer)LaneOf(envelope).Storage).Add(envelope, lease))
+        {
+            return true;
+        }
+
+        Ledger.Withdraw();
+        return false;
+    }
+
+    /// <inheritdoc />
+    public ValueTask RefuseAsync(Envelope raw, DeadLetterReason reason, string description)
+    {
+        Ledger.Accept();
+        return Settlement.DeadLetterAsync(raw, reason, description, null, raw.DeliveryCount);
     }
 
     /// <summary>Whether a message's time to live, or the queue's, has run out: the shorter wins, as in RabbitMQ.</summary>
@@ -414,7 +480,7 @@ internal sealed class BusQueue
         var count = Options.LaneCount;
         if (count == 1)
         {
-            return [new QueueLane(this, Name, transport.CreateQueue(Name, Options, OnDropped), Options.EffectiveOverflowCapacity, hasLeases)];
+            return [new QueueLane(this, Name, transport.CreateQueue(Name, Options, OnDropped), Options.EffectiveOverflowCapacity, hasLeases, returnsRequeued: false)];
         }
 
         // A partition is a queue of its own to the transport, read by one slot; the queue's bounds are shared out.
@@ -426,9 +492,29 @@ internal sealed class BusQueue
         for (var i = 0; i < count; i++)
         {
             var name = $"{Name}#{i}";
-            lanes[i] = new QueueLane(this, name, transport.CreateQueue(name, partition, OnDropped), partition.EffectiveOverflowCapacity, hasLeases);
+            lanes[i] = new QueueLane(this, name, transport.CreateQueue(name, partition, OnDropped), partition.EffectiveOverflowCapacity, hasLeases, returnsRequeued: false);
         }
 
+        return lanes;
+    }
+
+    /// <summary>
+    /// The lanes of a queue on a broker: the broker holds the messages and bounds them, the lanes only what its consumer
+    /// prefetched. A partitioned queue keeps its lanes in process too: the broker delivers the queue in order to one
+    /// active consumer, and the lanes keep each key in order from there (see the RabbitMQ transport's docs).
+    /// </summary>
+    private QueueLane[] CreateBrokerLanes(bool durable)
+    {
+        var count = Options.LaneCount;
+        var buffers = new LeasedBuffer[count];
+        var lanes = new QueueLane[count];
+        for (var i = 0; i < count; i++)
+        {
+            buffers[i] = new LeasedBuffer();
+            lanes[i] = new QueueLane(this, count == 1 ? Name : $"{Name}#{i}", buffers[i], Options.EffectiveOverflowCapacity, hasLeases: true, durable);
+        }
+
+        _buffers = buffers;
         return lanes;
     }
 

@@ -198,6 +198,37 @@ internal abstract class ConsumerSlot
         }
     }
 
+    /// <summary>
+    /// Sets a message that will not be processed aside for the stop report, and requeues its lease. A transport that
+    /// keeps requeued deliveries (a broker) delivers it again, so it is returned instead of reported.
+    /// </summary>
+    protected void SetAside(in Envelope envelope, ref long lease, bool wasInFlight)
+    {
+        if (lease != NoLease && Lane.ReturnsRequeued)
+        {
+            SettleLease(ref lease, DeliveryOutcome.Requeued);
+            Settlement.Returned(envelope);
+            return;
+        }
+
+        Settlement.SetAside(envelope, wasInFlight);
+        SettleLease(ref lease, DeliveryOutcome.Requeued);
+    }
+
+    /// <summary>Adds a message taken over by the stop to its report and requeues its lease; returned instead, as in <see cref="SetAside(in Envelope, ref long, bool)"/>.</summary>
+    protected void Report(List<UnprocessedMessage> into, in Envelope envelope, ref long lease, bool wasInFlight)
+    {
+        if (lease != NoLease && Lane.ReturnsRequeued)
+        {
+            SettleLease(ref lease, DeliveryOutcome.Requeued);
+            Settlement.Returned(envelope);
+            return;
+        }
+
+        Settlement.Report(into, [envelope], wasInFlight);
+        SettleLease(ref lease, DeliveryOutcome.Requeued);
+    }
+
     /// <summary>Whether the stop took the slot over.</summary>
     protected bool IsTakenOver => Volatile.Read(ref _state) == TakenOver;
 

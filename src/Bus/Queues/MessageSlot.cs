@@ -62,15 +62,13 @@ internal sealed class MessageSlot : ConsumerSlot
         if (_hasRetryNow)
         {
             _hasRetryNow = false;
-            Settlement.SetAside(_retryNow, wasInFlight: false);
+            SetAside(_retryNow, ref _lease, wasInFlight: false);
             _retryNow = default;
-            SettleLease(ref _lease, DeliveryOutcome.Requeued);
         }
 
         while (_next < _count)
         {
-            Settlement.SetAside(_held[_next], wasInFlight: false);
-            SettleHeldLease(_next, DeliveryOutcome.Requeued);
+            SetAsideHeldAt(_next);
             _held[_next++] = default;
         }
     }
@@ -141,7 +139,7 @@ internal sealed class MessageSlot : ConsumerSlot
         // Published before the slot entered flight; the slot touches none of it once it lost the race.
         if (_current is { } handler)
         {
-            Settlement.Report(into, [handler.Context.Envelope], wereInFlight: true);
+            Report(into, handler.Context.Envelope, ref _lease, wasInFlight: true);
         }
 
         SettleLease(ref _lease, DeliveryOutcome.Requeued);
@@ -152,8 +150,12 @@ internal sealed class MessageSlot : ConsumerSlot
 
         for (var i = _next; i < _count; i++)
         {
-            Settlement.Report(into, [_held[i]], wereInFlight: false);
-            SettleHeldLease(i, DeliveryOutcome.Requeued);
+            var lease = _leases?[i] ?? NoLease;
+            Report(into, _held[i], ref lease, wasInFlight: false);
+            if (_leases is not null)
+            {
+                _leases[i] = NoLease;
+            }
         }
     }
 
@@ -239,8 +241,7 @@ internal sealed class MessageSlot : ConsumerSlot
         {
             case FlightEntry.Aborted:
                 Queue.Deduplication?.Abandon(envelope.MessageId);
-                Settlement.SetAside(envelope, wasInFlight: false);
-                SettleLease(ref _lease, DeliveryOutcome.Requeued);
+                SetAside(envelope, ref _lease, wasInFlight: false);
                 return default;
             case FlightEntry.TakenOver:
                 return default;
@@ -331,8 +332,7 @@ internal sealed class MessageSlot : ConsumerSlot
         if (rejection is null && Invoker.IsNotProcessed(result.Failure!))
         {
             Queue.Deduplication?.Abandon(envelope.MessageId);
-            Settlement.SetAside(envelope, wasInFlight: true);
-            SettleLease(ref _lease, DeliveryOutcome.Requeued);
+            SetAside(envelope, ref _lease, wasInFlight: true);
             return;
         }
 
@@ -356,11 +356,13 @@ internal sealed class MessageSlot : ConsumerSlot
         }
     }
 
-    private void SettleHeldLease(int index, DeliveryOutcome outcome)
+    private void SetAsideHeldAt(int index)
     {
+        var lease = _leases?[index] ?? NoLease;
+        SetAside(_held[index], ref lease, wasInFlight: false);
         if (_leases is not null)
         {
-            SettleLease(ref _leases[index], outcome);
+            _leases[index] = NoLease;
         }
     }
 

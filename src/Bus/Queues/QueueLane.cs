@@ -29,8 +29,9 @@ internal sealed class QueueLane
     private volatile int _overflowCount;
     private bool _closed;
 
-    public QueueLane(BusQueue queue, string name, ITransportQueue storage, int overflowCapacity, bool hasLeases)
+    public QueueLane(BusQueue queue, string name, ITransportQueue storage, int overflowCapacity, bool hasLeases, bool returnsRequeued)
     {
+        ReturnsRequeued = returnsRequeued;
         _queue = queue;
         Name = name;
         _storage = storage;
@@ -39,6 +40,15 @@ internal sealed class QueueLane
     }
 
     public string Name { get; }
+
+    /// <summary>The transport's storage of this lane.</summary>
+    public ITransportQueue Storage => _storage;
+
+    /// <summary>
+    /// Whether a delivery requeued with the storage stays there to be delivered again (a broker, see
+    /// <see cref="TransportFeatures.Durable"/>): it is then returned, not reported as unprocessed.
+    /// </summary>
+    public bool ReturnsRequeued { get; }
 
     /// <summary>Whether the storage leases its deliveries, to be settled (see <see cref="TransportFeatures.Leases"/>).</summary>
     public bool HasLeases { get; }
@@ -126,7 +136,10 @@ internal sealed class QueueLane
         _storage.Complete();
     }
 
-    /// <summary>Takes everything parked and stored, once no reader takes from the lane any more.</summary>
+    /// <summary>
+    /// Takes everything parked and stored, once no reader takes from the lane any more. A leased delivery of a storage
+    /// that keeps what is requeued goes back to it, counted as returned rather than taken.
+    /// </summary>
     public void TakeAll(List<Envelope> into)
     {
         lock (_lock)
@@ -141,6 +154,13 @@ internal sealed class QueueLane
 
         while (_storage.TryReceive(out var stored, out var lease))
         {
+            if (ReturnsRequeued && lease != NoLease)
+            {
+                SettleLease(lease, DeliveryOutcome.Requeued);
+                _queue.Settlement.Returned(stored);
+                continue;
+            }
+
             into.Add(stored);
             if (HasLeases)
             {

@@ -39,6 +39,13 @@ internal sealed class PendingRequests(int capacity)
     public bool TryRespond(Guid requestId, object? response) =>
         _pending.TryGetValue(requestId, out var request) && request.TryComplete(response);
 
+    /// <summary>The type the requester of a request expects, for reading a response that arrived through a broker.</summary>
+    public Type? ResponseTypeOf(Guid requestId) => _pending.TryGetValue(requestId, out var request) ? request.ResponseType : null;
+
+    /// <summary>Fails a request whose consumer in another process dead-lettered it; false when none waits for it.</summary>
+    public bool TryFaultRemote(Guid requestId, string description) =>
+        _pending.TryGetValue(requestId, out var request) && request.TryFaultRemote(description);
+
     /// <summary>Tells the requester that one copy of its request ended in the dead-letter store.</summary>
     public void Fault(DeadLetter deadLetter)
     {
@@ -75,6 +82,12 @@ internal abstract class PendingRequest
     }
 
     public abstract bool TryComplete(object? response);
+
+    /// <summary>The response type the requester expects.</summary>
+    public abstract Type ResponseType { get; }
+
+    /// <summary>The request was dead-lettered by a consumer in another process, which replied with why.</summary>
+    public abstract bool TryFaultRemote(string description);
 
     /// <summary>One copy of the request was routed to a queue that was deleted before it took the copy.</summary>
     public void CopyLost()
@@ -141,6 +154,11 @@ internal sealed class PendingRequest<TResponse> : PendingRequest, IDisposable
         ? _response.TrySetResult(typed)
         : _response.TrySetException(new RequestFaultException(
             $"The response to {_requestType} is {response?.GetType().ToString() ?? "null"}; the requester expects {typeof(TResponse)}."));
+
+    public override Type ResponseType => typeof(TResponse);
+
+    public override bool TryFaultRemote(string description) =>
+        _response.TrySetException(new RequestFaultException($"The request {_requestType} was dead-lettered by its consumer, without a response: {description}"));
 
     public void Dispose()
     {

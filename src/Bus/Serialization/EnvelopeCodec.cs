@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 
 namespace Bus;
 
@@ -14,11 +15,64 @@ namespace Bus;
 /// </remarks>
 internal sealed class EnvelopeCodec(IMessageSerializer serializer, MessageTypeNames names, int maxMessageSize)
 {
+    // Names of types sent but not received here (a publisher needs no declaration): one entry per type the process
+    // publishes, so bounded by its code.
+    private readonly ConcurrentDictionary<Type, string> _sentNames = new();
+
+    public IMessageSerializer Serializer => serializer;
+
+    public int MaxMessageSize => maxMessageSize;
+
+    /// <summary>The name a type travels under, for any type sent.</summary>
+    public string NameOf(Type messageType) =>
+        names.TryGetName(messageType, out var name) ? name : _sentNames.GetOrAdd(messageType, MessageTypeNames.NameOf);
+
+    /// <summary>Serializes a message body alone (a reply), refusing one over the size limit.</summary>
+    public ReadOnlyMemory<byte> Serialize(object message, Type messageType)
+    {
+        var body = new ArrayBufferWriter<byte>();
+        serializer.Serialize(message, messageType, body);
+        if (body.WrittenCount > maxMessageSize)
+        {
+            throw new ArgumentException($"{messageType} serializes to {body.WrittenCount} bytes, more than BusOptions.MaxMessageSize ({maxMessageSize}); it was not sent.", nameof(message));
+        }
+
+        return body.WrittenMemory;
+    }
+
+    /// <summary>Reads a reply as the type its requester expects, if it travels under that type's name.</summary>
+    public bool TryDeserializeAs(ReadOnlySpan<byte> body, string typeName, Type expected, out object? message, out string? problem)
+    {
+        message = null;
+        if (body.Length > maxMessageSize)
+        {
+            problem = $"its body is {body.Length} bytes, more than BusOptions.MaxMessageSize ({maxMessageSize})";
+            return false;
+        }
+
+        if (typeName != NameOf(expected))
+        {
+            problem = $"it is a '{typeName}', and the requester expects {expected}";
+            return false;
+        }
+
+        try
+        {
+            message = serializer.Deserialize(body, expected);
+            problem = null;
+            return true;
+        }
+        catch (Exception exception)
+        {
+            problem = $"its body does not read as {expected}: {exception.Message}";
+            return false;
+        }
+    }
     /// <summary>Serializes an envelope; refuses a message over the size limit before anything is sent.</summary>
     /// <exception cref="ArgumentException">The message type is not one the bus knows, or the body is too large.</exception>
     public WireMessage Encode(in Envelope envelope)
     {
-        var typeName = names.GetName(envelope.MessageType);
+        var typeName = NameOf(envelope.MessageType);
         var body = new ArrayBufferWriter<byte>();
         serializer.Serialize(envelope.Message, envelope.MessageType, body);
         if (body.WrittenCount > maxMessageSize)

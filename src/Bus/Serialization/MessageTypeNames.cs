@@ -66,6 +66,10 @@ public sealed class MessageTypeNames
             ? name
             : throw new ArgumentException($"{messageType} is not a message type of this bus: consume it, or declare it with AddMessageType<{messageType.Name}>().", nameof(messageType));
 
+    /// <summary>The name of a known type, or false for a type the table does not know.</summary>
+    internal bool TryGetName(Type messageType, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? name) =>
+        _names.TryGetValue(messageType, out name);
+
     /// <summary>Resolves a name that arrived with a message, against the known types only.</summary>
     /// <param name="name">The name.</param>
     /// <param name="messageType">The type, when known.</param>

@@ -7,7 +7,7 @@ namespace Bus;
 /// (<c>bus.messages.dead_lettered</c>) and marked on the current span, shown to observers, and turned into a fault for
 /// a requester waiting on it.
 /// </summary>
-internal sealed class DeadLetterSink(IDeadLetterStore store, TimeProvider time, ILogger logger, Observers? observers, PendingRequests requests, BusMetrics metrics)
+internal sealed class DeadLetterSink(IDeadLetterStore store, TimeProvider time, ILogger logger, Observers? observers, PendingRequests requests, BusMetrics metrics, IBrokerTransport? broker)
 {
     public IDeadLetterStore Store => store;
 
@@ -50,5 +50,22 @@ internal sealed class DeadLetterSink(IDeadLetterStore store, TimeProvider time, 
         BusTracing.AddEvent(TelemetryTags.DeadLetterEvent, TelemetryTags.Reason, BusMetrics.ReasonName(reason), "bus.dead_letter.description", description);
         observers?.DeadLettered(deadLetter);
         requests.Fault(deadLetter);
+        if (broker is not null && ConsumeContext.RemoteReplyTo(envelope) is { } replyTo)
+        {
+            await FaultRemoteAsync(broker, replyTo, envelope.MessageId, $"{reason}: {description}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Tells a requester in another process that its request was dead-lettered, so it fails now rather than at its timeout.</summary>
+    private async Task FaultRemoteAsync(IBrokerTransport broker, string replyTo, Guid requestId, string description)
+    {
+        try
+        {
+            await broker.ReplyAsync(replyTo, requestId, null, typeof(object), description, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.ReplyFailed(logger, exception, requestId);
+        }
     }
 }

@@ -18,6 +18,13 @@ internal enum Outcome
     /// </summary>
     Reported,
 
+    /// <summary>
+    /// Handed back to a transport that keeps messages outside the process (<see cref="TransportFeatures.Durable"/>):
+    /// requeued at a stop, or sent to the broker's wait queue for a delayed retry. The broker delivers it again, and the
+    /// queue counts it in again when it does.
+    /// </summary>
+    Returned,
+
     /// <summary>A scheduled publish that came due and was routed into its queues, which count it from then on.</summary>
     Forwarded,
 

@@ -50,6 +50,17 @@ internal sealed class QueueSettlement
         _ledger.Settle(Outcome.Duplicate);
     }
 
+    /// <summary>
+    /// A delivery given back to a transport that keeps it (requeued to a broker at a stop): it is the broker's again, and
+    /// is counted in anew when delivered again, here or to another instance.
+    /// </summary>
+    public void Returned(in Envelope envelope)
+    {
+        _queue.Deduplication?.Abandon(envelope.MessageId);
+        Log.DeliveryReturned(Logger, envelope.MessageId, envelope.MessageType, Name);
+        _ledger.Settle(Outcome.Returned);
+    }
+
     /// <summary>A message whose time to live ran out before it was delivered.</summary>
     public ValueTask ExpiredAsync(in Envelope envelope, DeliveryObserver? observer = null)
     {
@@ -137,6 +148,11 @@ internal sealed class QueueSettlement
 
         // Waiting for a delayed retry counts as idle: the attempt's span and measurements are done before it waits.
         observer?.End();
+        if (_queue.RetriesWaitInBroker && await ForwardRetryAsync(envelope, next, decision.Delay).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         switch (_bus.Delayed.TrySchedule(_queue, next, decision.Delay))
         {
             case ScheduleResult.Scheduled:
@@ -267,6 +283,28 @@ internal sealed class QueueSettlement
     {
         Log.DeliveryBroke(Logger, storeError, envelope.MessageId, envelope.MessageType, Name);
         SetAside(envelope, wasInFlight: false);
+    }
+
+    /// <summary>
+    /// Sends a delayed retry to wait in the broker, which returns it to the queue when due (surviving a restart of this
+    /// process); the delivery's lease is acknowledged after. False when the broker did not take it: the retry then
+    /// waits in the process's schedule instead, logged.
+    /// </summary>
+    private async ValueTask<bool> ForwardRetryAsync(Envelope envelope, Envelope next, TimeSpan delay)
+    {
+        try
+        {
+            await _queue.Broker!.ForwardRetryAsync(Name, next, delay, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.RetryForwardFailed(Logger, exception, envelope.MessageId, envelope.MessageType, Name);
+            return false;
+        }
+
+        _bus.Observers?.Retrying(next, Name, delay);
+        _ledger.Settle(Outcome.Returned);
+        return true;
     }
 
     private Envelope NextAttempt(in Envelope envelope)

@@ -84,6 +84,9 @@ internal sealed class BusTopology : IBusTopology
     /// <summary>The exchanges, enumerated without a lock (for the monitor).</summary>
     public IEnumerable<Exchange> ExchangeObjects => _exchanges.Values;
 
+    /// <summary>The exchange of that name, or null.</summary>
+    public Exchange? TryGetExchange(string name) => _exchanges.GetValueOrDefault(name);
+
     public Exchange GetExchange(string name) =>
         _exchanges.TryGetValue(name, out var exchange) ? exchange : ThrowHelper.ThrowUnknownExchange(name);
 
@@ -148,6 +151,11 @@ internal sealed class BusTopology : IBusTopology
             }
 
             var queue = new BusQueue(_bus, name, options, _transport);
+            if (_bus.State == BusState.Running)
+            {
+                _bus.Broker?.DeclareQueue(name, queue.Options);
+            }
+
             _queues[name] = queue;
             _queueOrder.Add(queue);
             QueuesChanged();
@@ -199,13 +207,24 @@ internal sealed class BusTopology : IBusTopology
             throw new ArgumentException($"Binding {binding}: {problem}.", nameof(binding));
         }
 
+        if (_bus.State == BusState.Running)
+        {
+            _bus.Broker?.Bind(binding);
+        }
+
         return exchange.Bind([new BoundQueue(binding, queue)]) > 0;
     }
 
     public bool Unbind(Binding binding)
     {
         ArgumentNullException.ThrowIfNull(binding);
-        return GetExchange(binding.Exchange).Unbind(binding);
+        var exchange = GetExchange(binding.Exchange);
+        if (_bus.State == BusState.Running)
+        {
+            _bus.Broker?.Unbind(binding);
+        }
+
+        return exchange.Unbind(binding);
     }
 
     public async Task<DrainReport> DeleteQueueAsync(string name, CancellationToken cancellationToken = default)
@@ -225,6 +244,7 @@ internal sealed class BusTopology : IBusTopology
             exchange.UnbindQueue(queue);
         }
 
+        await queue.StopConsumingAsync().ConfigureAwait(false);
         queue.Delete();
         var drained = true;
         try
@@ -254,6 +274,7 @@ internal sealed class BusTopology : IBusTopology
             QueuesChanged();
         }
 
+        _bus.Broker?.DeleteQueue(name);
         Log.QueueDeleted(_bus.Logger, name, unprocessed.Count);
         _bus.Idle.Signal();
         return new DrainReport(drained && unprocessed.Count == 0, unprocessed);
@@ -379,6 +400,12 @@ internal sealed class BusTopology : IBusTopology
         }
 
         var exchange = new Exchange(name, strategy, RoutingStrategies.TypeOf(strategy), _routingCacheSize);
+        if (_bus.State == BusState.Running)
+        {
+            // Declared on the broker before any publish can use it; the start declares the ones made before it.
+            _bus.Broker?.DeclareExchange(name, strategy);
+        }
+
         _exchanges[name] = exchange;
         return exchange;
     }

@@ -33,6 +33,21 @@ internal enum TransportFeatures
     /// <summary>A full queue drops the message being published (<see cref="QueueFullMode.DropNewest"/>).</summary>
     FullDropNewest = 64,
 
+    /// <summary>
+    /// Messages live outside the process (a broker): a delivery requeued at a stop stays with the transport and is
+    /// delivered again, so it is not reported as unprocessed, nor dead-lettered as left over.
+    /// </summary>
+    Durable = 128,
+
+    /// <summary>
+    /// The transport routes (a broker's exchanges and bindings): the bus declares its topology there and publishes to
+    /// it, and the transport's consumers hand deliveries to the queues (<see cref="IBrokerTransport"/>).
+    /// </summary>
+    OwnsRouting = 256,
+
+    /// <summary>Delayed retries wait in the transport (a broker's wait queues), so they survive a restart of the process.</summary>
+    DurableDelays = 512,
+
     /// <summary>Every full mode: bounded queues as the in-memory transport has them.</summary>
     BoundedQueues = FullWait | FullReject | FullDropOldest | FullDropNewest,
 }

@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Text;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Bus.RabbitMQ;
+
+/// <summary>
+/// How a bus message maps to AMQP: ids, type name, content type, priority and time to live in the basic properties;
+/// the exact timestamp, the delivery count and the original exchange and routing key in <c>bus-</c> headers (they
+/// survive a hop through a wait queue or the dead-letter queue); the user's headers as they are.
+/// </summary>
+/// <remarks>
+/// AMQP tables carry strings, numbers, booleans, byte arrays, timestamps, lists and tables. A string arrives as bytes,
+/// and is read back as a string; other values (a <see cref="Guid"/>, a <see cref="DateTimeOffset"/>) travel as their
+/// invariant string.
+/// </remarks>
+internal static class AmqpMessage
+{
+    public const string TimestampHeader = "bus-timestamp";
+    public const string DeliveryCountHeader = "bus-delivery-count";
+    public const string ExchangeHeader = "bus-exchange";
+    public const string RoutingKeyHeader = "bus-routing-key";
+    public const string TypeHeader = "bus-type";
+    public const string FaultHeader = "bus-fault";
+
+    /// <summary>RabbitMQ's direct reply-to pseudo-queue.</summary>
+    public const string DirectReplyTo = "amq.rabbitmq.reply-to";
+
+    private const string BusPrefix = "bus-";
+    private const string QuorumDeliveryCount = "x-delivery-count";
+
+    /// <summary>The properties of a message to publish; a fresh headers table each time (the client adds to it).</summary>
+    public static BasicProperties Properties(WireMessage message, string? replyTo)
+    {
+        var headers = new Dictionary<string, object?>(message.Headers.Count + 4, StringComparer.Ordinal)
+        {
+            [TimestampHeader] = message.Timestamp.UtcTicks,
+            [DeliveryCountHeader] = message.DeliveryCount,
+            [ExchangeHeader] = message.Exchange,
+            [RoutingKeyHeader] = message.RoutingKey,
+        };
+        foreach (var (key, value) in message.Headers)
+        {
+            if (key != RequestHeaders.ReplyTo)
+            {
+                headers[key] = ToAmqp(value);
+            }
+        }
+
+        var properties = new BasicProperties
+        {
+            MessageId = message.MessageId.ToString(),
+            CorrelationId = message.CorrelationId.ToString(),
+            Type = message.TypeName,
+            ContentType = message.ContentType,
+            DeliveryMode = DeliveryModes.Persistent,
+            Timestamp = new AmqpTimestamp(message.Timestamp.ToUnixTimeSeconds()),
+            Headers = headers,
+        };
+        if (message.Priority != 0)
+        {
+            properties.Priority = message.Priority;
+        }
+
+        if (message.TimeToLive is { } ttl)
+        {
+            properties.Expiration = ((long)Math.Ceiling(ttl.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (replyTo is not null)
+        {
+            properties.ReplyTo = replyTo;
+        }
+
+        return properties;
+    }
+
+    /// <summary>Reads a delivery as the bus's wire message. The body is the client's buffer: valid during the callback only.</summary>
+    public static WireMessage Read(BasicDeliverEventArgs delivery, TimeProvider time) =>
+        Read(delivery.BasicProperties, delivery.Body, delivery.Exchange, delivery.RoutingKey, delivery.Redelivered, time);
+
+    public static WireMessage Read(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, string exchange, string routingKey, bool redelivered, TimeProvider time)
+    {
+        var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
+        long? timestampTicks = null;
+        var deliveryCount = 1;
+        long? quorumCount = null;
+        string? typeHeader = null;
+        if (properties.Headers is { } table)
+        {
+            foreach (var (key, raw) in table)
+            {
+                var value = FromAmqp(raw);
+                switch (key)
+                {
+                    case TimestampHeader when value is long ticks:
+                        timestampTicks = ticks;
+                        break;
+                    case DeliveryCountHeader when value is int or long:
+                        deliveryCount = (int)Math.Clamp(Convert.ToInt64(value, CultureInfo.InvariantCulture), 1, Envelope.MaxDeliveryCount);
+                        break;
+                    case ExchangeHeader when value is string original:
+                        exchange = original;
+                        break;
+                    case RoutingKeyHeader when value is string original:
+                        routingKey = original;
+                        break;
+                    case TypeHeader when value is string name:
+                        typeHeader = name;
+                        break;
+                    case QuorumDeliveryCount when value is int or long:
+                        quorumCount = Convert.ToInt64(value, CultureInfo.InvariantCulture);
+                        break;
+                    case RetryHeaders.FirstFailedAt when value is string text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at):
+                        headers[key] = at;
+                        break;
+                    default:
+                        if (!IsBrokerOrBusHeader(key))
+                        {
+                            headers[key] = value;
+                        }
+
+                        break;
+                }
+            }
+        }
+
+        // The broker's own count of this delivery: quorum queues count every return; classic ones only flag one.
+        var redeliveries = quorumCount ?? (redelivered ? 1 : 0);
+        deliveryCount = (int)Math.Min(deliveryCount + redeliveries, Envelope.MaxDeliveryCount);
+        if (properties.ReplyTo is { Length: > 0 } replyTo)
+        {
+            headers[RequestHeaders.ReplyTo] = replyTo;
+        }
+
+        var messageId = Guid.TryParse(properties.MessageId, out var id) ? id : MessageIdGenerator.Next(time.GetUtcNow());
+        var timestamp = timestampTicks is { } exact && exact is > 0 and <= 3155378975999999999 ? new DateTimeOffset(exact, TimeSpan.Zero)
+            : properties.Timestamp.UnixTime > 0 ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime)
+            : time.GetUtcNow();
+        TimeSpan? timeToLive = long.TryParse(properties.Expiration, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0 ? TimeSpan.FromMilliseconds(ms) : null;
+        return new WireMessage(
+            body,
+            properties.ContentType ?? string.Empty,
+            properties.Type ?? typeHeader ?? string.Empty,
+            messageId,
+            Guid.TryParse(properties.CorrelationId, out var correlation) ? correlation : messageId,
+            timestamp,
+            timeToLive,
+            properties.Priority,
+            deliveryCount,
+            exchange,
+            routingKey,
+            headers);
+    }
+
+    /// <summary>Reads a header value of the bus's own (a string arrives as bytes).</summary>
+    public static string? HeaderString(IReadOnlyBasicProperties properties, string key) =>
+        properties.Headers is { } table && table.TryGetValue(key, out var raw) ? FromAmqp(raw) as string : null;
+
+    public static long? HeaderLong(IReadOnlyBasicProperties properties, string key) =>
+        properties.Headers is { } table && table.TryGetValue(key, out var raw) && FromAmqp(raw) is int or long
+            ? Convert.ToInt64(FromAmqp(raw), CultureInfo.InvariantCulture)
+            : null;
+
+    private static bool IsBrokerOrBusHeader(string key) =>
+        key.StartsWith(BusPrefix, StringComparison.Ordinal)
+        || key.StartsWith("x-death", StringComparison.Ordinal)
+        || key.StartsWith("x-first-death", StringComparison.Ordinal)
+        || key.StartsWith("x-last-death", StringComparison.Ordinal)
+        || key == "x-dotnet-pub-seq-no"
+        || key == RequestHeaders.ReplyTo;
+
+    private static object? ToAmqp(object? value) => value switch
+    {
+        null or string or bool or int or long or double or byte[] or decimal or float or short or byte or sbyte or uint or ushort => value,
+        DateTimeOffset at => at.ToString("O", CultureInfo.InvariantCulture),
+        DateTime at => at.ToString("O", CultureInfo.InvariantCulture),
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    private static object? FromAmqp(object? value) => value switch
+    {
+        byte[] bytes => Encoding.UTF8.GetString(bytes),
+        AmqpTimestamp stamp => DateTimeOffset.FromUnixTimeSeconds(stamp.UnixTime),
+        _ => value,
+    };
+}

@@ -1,0 +1,288 @@
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace Bus.RabbitMQ;
+
+/// <summary>
+/// The dead-letter store on the broker: each queue's dead letters wait in its dead-letter queue (<c>{queue}.dead-letters</c>),
+/// the message as it was published, with its reason, description, attempts, error and times in <c>bus-dead-letter-</c>
+/// headers, and its original exchange and routing key. Messages the broker dead-letters itself (expired in the queue,
+/// dropped from its head) land there too, their reason read from the broker's <c>x-first-death-reason</c>.
+/// </summary>
+/// <remarks>
+/// Reading is browsing: a query takes the messages without acknowledging them and gives them all back when done, in
+/// their order; removing acknowledges the ones removed. Each dead-letter queue holds at most
+/// <see cref="BusOptions.DeadLetterCapacity"/> messages and drops its oldest beyond that (<c>drop-head</c>), so a query
+/// reads at most that many per queue. <see cref="Count"/> is this process's running count, made exact by each query
+/// that reads every queue.
+/// </remarks>
+internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDeadLetterStore
+{
+    private const string Prefix = "bus-dead-letter-";
+    private const string IdHeader = Prefix + "id";
+    private const string QueueHeader = Prefix + "queue";
+    private const string ReasonHeader = Prefix + "reason";
+    private const string DescriptionHeader = Prefix + "description";
+    private const string AttemptsHeader = Prefix + "attempts";
+    private const string FirstFailedHeader = Prefix + "first-failed-at";
+    private const string LastFailedHeader = Prefix + "last-failed-at";
+    private const string ErrorTypeHeader = Prefix + "error-type";
+    private const string ErrorMessageHeader = Prefix + "error-message";
+    private const string ErrorStackHeader = Prefix + "error-stack";
+
+    private long _count;
+
+    public int Count => (int)Math.Min(Volatile.Read(ref _count), int.MaxValue);
+
+    public async ValueTask AddAsync(DeadLetter deadLetter, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(deadLetter);
+        var envelope = deadLetter.Envelope;
+        WireMessage wire;
+        if (envelope.Message is byte[] raw && envelope.MessageType == typeof(byte[]) && envelope.Headers.TryGetValue(AmqpMessage.TypeHeader, out var name) && name is string typeName)
+        {
+            // Arrived unreadable: kept byte for byte, under the type name it came with.
+            wire = new WireMessage(raw, string.Empty, typeName, envelope.MessageId, envelope.CorrelationId, envelope.Timestamp, envelope.TimeToLive, envelope.Priority, envelope.DeliveryCount, envelope.Exchange, envelope.RoutingKey, envelope.Headers);
+        }
+        else
+        {
+            wire = transport.Context.Codec.Encode(envelope);
+        }
+
+        var properties = AmqpMessage.Properties(wire, ConsumeContext.RemoteReplyTo(envelope));
+
+        // The dead letter keeps the message's own time to live only as a header: it must not expire in the store.
+        properties.Expiration = null;
+        var headers = properties.Headers!;
+        headers[IdHeader] = deadLetter.Id.ToString();
+        headers[QueueHeader] = deadLetter.Queue;
+        headers[ReasonHeader] = deadLetter.Reason.ToString();
+        headers[DescriptionHeader] = deadLetter.Description;
+        headers[AttemptsHeader] = deadLetter.Attempts;
+        headers[FirstFailedHeader] = deadLetter.FirstFailedAt.UtcTicks;
+        headers[LastFailedHeader] = deadLetter.LastFailedAt.UtcTicks;
+        if (deadLetter.Error is { } error)
+        {
+            headers[ErrorTypeHeader] = error.Type;
+            headers[ErrorMessageHeader] = error.Message;
+            if (error.StackTrace is { } stack)
+            {
+                headers[ErrorStackHeader] = stack;
+            }
+        }
+
+        await transport.PublishDeadLetterAsync(deadLetter.Queue, properties, wire.Body, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _count);
+    }
+
+    public async ValueTask<IReadOnlyList<DeadLetter>> QueryAsync(DeadLetterQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        var found = new List<DeadLetter>();
+        var total = 0L;
+        foreach (var queue in QueuesOf(query))
+        {
+            total += await ScanAsync(
+                queue,
+                deadLetter =>
+                {
+                    if (query is null || query.Matches(deadLetter))
+                    {
+                        found.Add(deadLetter);
+                    }
+
+                    return false;
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        if (query?.Queue is null)
+        {
+            Volatile.Write(ref _count, total);
+        }
+
+        found.Sort(static (a, b) => a.LastFailedAt.CompareTo(b.LastFailedAt));
+        return query?.Limit is { } limit && found.Count > limit ? found.GetRange(0, limit) : found;
+    }
+
+    public async ValueTask<DeadLetter?> GetAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        foreach (var queue in QueuesOf(null))
+        {
+            DeadLetter? match = null;
+            await ScanAsync(queue, deadLetter =>
+            {
+                if (deadLetter.Id == id)
+                {
+                    match = deadLetter;
+                }
+
+                return false;
+            }, cancellationToken).ConfigureAwait(false);
+            if (match is not null)
+            {
+                return match;
+            }
+        }
+
+        return null;
+    }
+
+    public async ValueTask<bool> RemoveAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        foreach (var queue in QueuesOf(null))
+        {
+            var removed = false;
+            await ScanAsync(queue, deadLetter => removed = !removed && deadLetter.Id == id, cancellationToken).ConfigureAwait(false);
+            if (removed)
+            {
+                Interlocked.Decrement(ref _count);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public async ValueTask<int> PurgeAsync(DeadLetterQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        var removed = 0;
+        foreach (var queue in QueuesOf(query))
+        {
+            await ScanAsync(queue, deadLetter =>
+            {
+                var match = query is null || query.Matches(deadLetter);
+                if (match)
+                {
+                    removed++;
+                }
+
+                return match;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        Interlocked.Add(ref _count, -removed);
+        return removed;
+    }
+
+    /// <summary>The queues whose dead-letter queues to read: the query's, or every queue the bus knows.</summary>
+    private List<string> QueuesOf(DeadLetterQuery? query)
+    {
+        if (query?.Queue is { } queue)
+        {
+            return [queue];
+        }
+
+        var queues = new List<string>();
+        foreach (var (name, _) in transport.Context.Queues)
+        {
+            queues.Add(name);
+        }
+
+        foreach (var name in transport.DeadLetterQueueNames)
+        {
+            var owner = name[..^RabbitMqNames.DeadLetterSuffix.Length];
+            if (!queues.Contains(owner))
+            {
+                queues.Add(owner);
+            }
+        }
+
+        return queues;
+    }
+
+    /// <summary>
+    /// Reads a queue's dead letters in order, without taking them, on a channel of its own; acknowledges those
+    /// <paramref name="remove"/> says to, and closes the channel, which gives the others back in their order.
+    /// </summary>
+    private async Task<long> ScanAsync(string queue, Func<DeadLetter, bool> remove, CancellationToken cancellationToken)
+    {
+        var name = RabbitMqNames.DeadLetters(queue);
+        var channel = await transport.Connections.Publish.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        long read = 0;
+        try
+        {
+            while (read < transport.DeadLetterCapacity)
+            {
+                BasicGetResult? result;
+                try
+                {
+                    result = await channel.BasicGetAsync(name, autoAck: false, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationInterruptedException exception) when (exception.ShutdownReason?.ReplyCode == 404)
+                {
+                    // No dead-letter queue: nothing was ever dead-lettered there.
+                    return read;
+                }
+
+                if (result is null)
+                {
+                    break;
+                }
+
+                read++;
+                if (remove(Read(queue, result)))
+                {
+                    await channel.BasicAckAsync(result.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return read;
+        }
+        finally
+        {
+            if (channel.IsOpen)
+            {
+                await channel.CloseAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            channel.Dispose();
+        }
+    }
+
+    private DeadLetter Read(string queue, BasicGetResult result)
+    {
+        var properties = result.BasicProperties;
+        var context = transport.Context;
+        var wire = AmqpMessage.Read(properties, result.Body, result.Exchange, result.RoutingKey, redelivered: false, context.Time);
+        context.Codec.TryDecode(wire, out var envelope, out _, out _);
+        if (AmqpMessage.HeaderString(properties, IdHeader) is { } id && Guid.TryParse(id, out var deadLetterId))
+        {
+            var error = AmqpMessage.HeaderString(properties, ErrorTypeHeader) is { } errorType
+                ? new ErrorInfo(errorType, AmqpMessage.HeaderString(properties, ErrorMessageHeader) ?? string.Empty, AmqpMessage.HeaderString(properties, ErrorStackHeader))
+                : null;
+            return new DeadLetter(
+                deadLetterId,
+                envelope,
+                AmqpMessage.HeaderString(properties, QueueHeader) ?? queue,
+                Enum.TryParse<DeadLetterReason>(AmqpMessage.HeaderString(properties, ReasonHeader), out var reason) ? reason : DeadLetterReason.Failed,
+                AmqpMessage.HeaderString(properties, DescriptionHeader) ?? string.Empty,
+                error,
+                (int)(AmqpMessage.HeaderLong(properties, AttemptsHeader) ?? 0),
+                Time(AmqpMessage.HeaderLong(properties, FirstFailedHeader)),
+                Time(AmqpMessage.HeaderLong(properties, LastFailedHeader)));
+        }
+
+        // Dead-lettered by the broker itself: its reason is the broker's.
+        var brokerReason = AmqpMessage.HeaderString(properties, "x-first-death-reason");
+        var at = wire.Timestamp;
+        return new DeadLetter(
+            envelope.MessageId,
+            envelope,
+            queue,
+            brokerReason switch
+            {
+                "expired" => DeadLetterReason.Expired,
+                "maxlen" => DeadLetterReason.Overflow,
+                "delivery_limit" => DeadLetterReason.MaxRetriesExceeded,
+                _ => DeadLetterReason.Rejected,
+            },
+            $"the broker dead-lettered it ({brokerReason ?? "unknown"})",
+            null,
+            envelope.DeliveryCount - 1,
+            at,
+            at);
+    }
+
+    private static DateTimeOffset Time(long? ticks) =>
+        ticks is { } value && value is > 0 and <= 3155378975999999999 ? new DateTimeOffset(value, TimeSpan.Zero) : DateTimeOffset.UnixEpoch;
+}

@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+
+namespace Bus;
+
+/// <summary>
+/// Publishing over a broker that routes (<see cref="TransportFeatures.OwnsRouting"/>): the envelope is stamped as in
+/// process, then handed to the broker, and the publish completes on the broker's confirm. Routing, the unroutable
+/// check and a request's reply address are the broker's.
+/// </summary>
+internal sealed partial class MessageBus
+{
+    /// <summary>The broker that routes, or null when the bus routes in process.</summary>
+    internal IBrokerTransport? Broker => _broker;
+
+    /// <summary>Connects to the broker and declares the topology as it stands, before the readers start.</summary>
+    private Task StartBrokerAsync(CancellationToken cancellationToken)
+    {
+        var exchanges = new List<(string, IRoutingStrategy)>();
+        var bindings = new List<Binding>();
+        foreach (var exchange in _topology.ExchangeObjects)
+        {
+            exchanges.Add((exchange.Name, exchange.Strategy));
+            bindings.AddRange(exchange.GetBindings());
+        }
+
+        var queues = new List<(string, QueueOptions)>();
+        var consumed = new List<Type>(_options.MessageTypes);
+        foreach (var queue in _topology.QueueList)
+        {
+            queues.Add((queue.Name, queue.Options));
+            consumed.AddRange(queue.MessageTypes);
+        }
+
+        var serializer = _options.Serializer ?? DefaultSerializer.Create() ?? throw new InvalidOperationException(
+            "BusOptions.Serializer is not set, and this application turned reflection-based JSON off (trimmed or native AOT): set it to new SystemTextJsonMessageSerializer(new JsonSerializerOptions { TypeInfoResolver = YourJsonContext.Default }).");
+        var codec = new EnvelopeCodec(serializer, new MessageTypeNames(consumed), _options.MaxMessageSize);
+        return _broker!.StartAsync(new BrokerContext(exchanges, queues, bindings, codec, Requests, _time, Logger, _options.DeadLetterCapacity), cancellationToken);
+    }
+
+    /// <summary>Hands a stamped message to the broker; completes on the confirm.</summary>
+    private ValueTask PublishToBroker(in Envelope envelope, string? queue, bool mandatory, PendingRequest? request, CancellationToken cancellationToken)
+    {
+        // Always mandatory for the broker: an unroutable publish comes back, so it is counted and warned about as in
+        // process; only a publish that asked for it fails.
+        var flags = BrokerPublishFlags.Mandatory | (request is null ? BrokerPublishFlags.None : BrokerPublishFlags.Request);
+        ValueTask publishing;
+        try
+        {
+            publishing = _broker!.PublishAsync(envelope, queue, flags, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            return ValueTask.FromException(exception);
+        }
+
+        if (publishing.IsCompletedSuccessfully)
+        {
+            publishing.GetAwaiter().GetResult();
+            BrokerPublished(envelope, request);
+            return default;
+        }
+
+        return AwaitBrokerAsync(publishing, envelope, queue, mandatory || queue is not null, request);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitBrokerAsync(ValueTask publishing, Envelope envelope, string? queue, bool mandatory, PendingRequest? request)
+    {
+        try
+        {
+            await publishing.ConfigureAwait(false);
+        }
+        catch (UnroutableMessageException)
+        {
+            Interlocked.Increment(ref _unroutable);
+            Metrics.RecordUnroutable(queue ?? envelope.Exchange, envelope.MessageType);
+            Log.Unroutable(Logger, envelope.MessageType, queue ?? envelope.Exchange, envelope.RoutingKey);
+            Observers?.Unroutable(envelope);
+            if (mandatory || request is not null)
+            {
+                throw;
+            }
+
+            if (queue is null && _topology.TryGetExchange(envelope.Exchange) is { } exchange)
+            {
+                _unroutableWarnings.Warn(exchange, envelope.MessageType, envelope.RoutingKey);
+            }
+
+            return;
+        }
+
+        BrokerPublished(envelope, request);
+    }
+
+    private void BrokerPublished(in Envelope envelope, PendingRequest? request)
+    {
+        request?.Routed(1);
+        Observers?.Published(envelope);
+    }
+
+    /// <summary>A scheduled message came due on a broker: published there, or dead-lettered here when the broker refuses it.</summary>
+    private async Task PublishScheduledToBrokerAsync(Envelope envelope)
+    {
+        try
+        {
+            await PublishToBroker(envelope, null, mandatory: false, null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.ScheduledPublishFailed(Logger, exception, envelope.MessageId, envelope.MessageType);
+            try
+            {
+                await DeadLetters.StoreAsync(envelope.Exchange, envelope, DeadLetterReason.Failed, $"it came due and the broker did not take it: {exception.Message}", exception, 0).ConfigureAwait(false);
+            }
+            catch (Exception storeError)
+            {
+                Log.DeliveryBroke(Logger, storeError, envelope.MessageId, envelope.MessageType, envelope.Exchange);
+            }
+        }
+    }
+}
