@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
-PACKAGES = ["Bus", "Bus.Testing", "Bus.HealthChecks"]
+PACKAGES = ["Bus", "Bus.Testing", "Bus.HealthChecks", "Bus.RabbitMQ"]
 TARGETS = {"net8.0": 8, "net10.0": 10}
 # Microsoft.Extensions.* packages that are not part of the shared framework and version on their own (dotnet/extensions);
 # they bring no framework assemblies into a net8.0 app, so their major version is not the framework's.

@@ -59,17 +59,49 @@ public static class ShopApp
     public static async Task<ShopOutcome> RunAsync(
         IServiceProvider services, Func<CancellationToken, Task> waitUntilSettled, CancellationToken cancellationToken = default)
     {
+        await PublishOrdersAsync(services, mandatory: false, cancellationToken);
+        await waitUntilSettled(cancellationToken);
+        return await ReportAsync(services, cancellationToken);
+    }
+
+    /// <summary>The order service: publishes the orders.</summary>
+    /// <param name="services">The services of a running bus.</param>
+    /// <param name="mandatory">
+    /// Whether each order must reach a queue: when payment runs in another process that may not have bound its queue
+    /// yet, an order that reaches none is refused, and published again shortly.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the publishing.</param>
+    /// <returns>A task that completes when every order was published.</returns>
+    public static async Task PublishOrdersAsync(IServiceProvider services, bool mandatory, CancellationToken cancellationToken = default)
+    {
         var bus = services.GetRequiredService<IMessageBus>();
         var journal = services.GetRequiredService<Journal>();
-
         journal.Line($"Order service publishes {Orders.Count} orders:");
         foreach (var order in Orders)
         {
-            await bus.PublishAsync(order, cancellationToken);
+            while (true)
+            {
+                try
+                {
+                    await bus.PublishAsync(order, new PublishOptions { Mandatory = mandatory }, cancellationToken);
+                    break;
+                }
+                catch (UnroutableMessageException) when (mandatory)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+                }
+            }
         }
+    }
 
-        await waitUntilSettled(cancellationToken);
-
+    /// <summary>Reports what became of the orders, once they are settled, and whether it is what the plan predicts.</summary>
+    /// <param name="services">The services of the bus that ran the shop's consumers.</param>
+    /// <param name="cancellationToken">Cancels the report.</param>
+    /// <returns>What happened.</returns>
+    public static async Task<ShopOutcome> ReportAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var bus = services.GetRequiredService<IMessageBus>();
+        var journal = services.GetRequiredService<Journal>();
         var statistics = bus.GetStatistics();
         journal.Line();
         journal.Line("Queues:");

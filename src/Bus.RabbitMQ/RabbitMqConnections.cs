@@ -52,8 +52,14 @@ internal sealed class RabbitMqConnections : IAsyncDisposable
             Publish = await factory.CreateConnectionAsync($"{name} (publish)", timeout.Token).ConfigureAwait(false);
             Consume = await factory.CreateConnectionAsync($"{name} (consume)", timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception)
         {
+            await DisposeAsync().ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
             throw new TransportUnavailableException($"RabbitMQ at {Endpoint} cannot be reached: {exception.Message}", exception);
         }
 

@@ -86,7 +86,24 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
 
         _context = context;
         await Connections.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await RunTopologyAsync(
+        try
+        {
+            await DeclareAllAsync(context, cancellationToken).ConfigureAwait(false);
+            await EnsureReplyChannelAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A start that failed leaves nothing open: the bus stays created, and a new one may try again.
+            await Connections.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _started = true;
+        Log.TopologyDeclared(_logger, Connections.Endpoint, context.Exchanges.Count, context.Queues.Count, context.Bindings.Count);
+    }
+
+    private Task DeclareAllAsync(BrokerContext context, CancellationToken cancellationToken) =>
+        RunTopologyAsync(
             async channel =>
             {
                 foreach (var (name, strategy) in context.Exchanges)
@@ -104,11 +121,7 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
                     await RabbitMqTopology.BindAsync(channel, binding, cancellationToken).ConfigureAwait(false);
                 }
             },
-            cancellationToken).ConfigureAwait(false);
-        await EnsureReplyChannelAsync(cancellationToken).ConfigureAwait(false);
-        _started = true;
-        Log.TopologyDeclared(_logger, Connections.Endpoint, context.Exchanges.Count, context.Queues.Count, context.Bindings.Count);
-    }
+            cancellationToken);
 
     public void DeclareExchange(string name, IRoutingStrategy strategy)
     {
@@ -192,6 +205,26 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
         var deadLetters = RabbitMqNames.DeadLetters(queue);
         await EnsureDeclaredAsync(_deadLetterQueues, deadLetters, channel => channel.QueueDeclareAsync(deadLetters, durable: true, exclusive: false, autoDelete: false, RabbitMqTopology.DeadLetterArguments(DeadLetterCapacity, _options.QueueType))).ConfigureAwait(false);
         await PublishRawAsync(string.Empty, deadLetters, mandatory: true, properties, body, onReplyChannel: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<long> CountWaitingAsync(string queue, CancellationToken cancellationToken)
+    {
+        long waiting = 0;
+        var prefix = queue + ".retry.";
+        await RunTopologyAsync(
+            async channel =>
+            {
+                waiting += await channel.MessageCountAsync(queue, cancellationToken).ConfigureAwait(false);
+                foreach (var wait in _waitQueues.Keys)
+                {
+                    if (wait.StartsWith(prefix, StringComparison.Ordinal))
+                    {
+                        waiting += await channel.MessageCountAsync(wait, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
+        return waiting;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -123,6 +123,12 @@ public sealed class BusTestHarness : IBusObserver, IAsyncDisposable
     {
         try
         {
+            if (_services.GetService<MessageBus>()?.Broker is { } broker)
+            {
+                await WaitUntilBrokerIdleAsync(broker, cancellationToken).WaitAsync(_options.Timeout, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             await Bus.WaitForIdleAsync(cancellationToken).WaitAsync(_options.Timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException exception)
@@ -140,6 +146,12 @@ public sealed class BusTestHarness : IBusObserver, IAsyncDisposable
     /// <returns>A task that completes when the bus is idle again.</returns>
     public Task AdvanceAsync(TimeSpan by, CancellationToken cancellationToken = default)
     {
+        if (_options.KeepTransport)
+        {
+            throw new InvalidOperationException(
+                "The harness keeps the bus's own transport (BusTestHarnessOptions.KeepTransport), and with it the system clock: retries and timeouts come due by themselves. Wait with WaitUntilIdleAsync instead.");
+        }
+
         Time.Advance(by);
         return WaitUntilIdleAsync(cancellationToken);
     }
@@ -305,6 +317,34 @@ public sealed class BusTestHarness : IBusObserver, IAsyncDisposable
 
     void IBusObserver.OnDeadLettered(DeadLetter deadLetter) =>
         Record(new BusEvent(BusEventKind.DeadLettered, deadLetter.Envelope, deadLetter.Queue, DeadLetter: deadLetter));
+
+    /// <summary>
+    /// Idle over a broker: the bus is idle here, the broker holds nothing ready for its queues (nor in their retries'
+    /// wait queues), and both stay so across a short pause with no message arriving meanwhile, since a delivery on its
+    /// way from the broker is counted by neither. The broker is asked, so this polls the system clock.
+    /// </summary>
+    private async Task WaitUntilBrokerIdleAsync(IBrokerTransport broker, CancellationToken cancellationToken)
+    {
+        var quietFor = 0;
+        long seen = -1;
+        while (quietFor < 2)
+        {
+            await Bus.WaitForIdleAsync(cancellationToken).ConfigureAwait(false);
+            long waiting = 0;
+            long arrived = 0;
+            foreach (var queue in Bus.GetStatistics().Queues)
+            {
+                waiting += await broker.CountWaitingAsync(queue.Name, cancellationToken).ConfigureAwait(false);
+                arrived += queue.Enqueued;
+            }
+
+            quietFor = waiting == 0 && arrived == seen ? quietFor + 1 : 0;
+            seen = arrived;
+            await Task.Delay(BrokerPollInterval, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly TimeSpan BrokerPollInterval = TimeSpan.FromMilliseconds(25);
 
     private IReadOnlyList<TMessage> MessagesOf<TMessage>(BusEventKind kind, Func<TMessage, bool>? where)
     {

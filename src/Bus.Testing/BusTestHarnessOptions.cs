@@ -26,4 +26,13 @@ public sealed class BusTestHarnessOptions
     /// </summary>
     /// <value>At least 1. The default is <see cref="DefaultMaxEvents"/> (100,000).</value>
     public int MaxEvents { get; set; } = DefaultMaxEvents;
+
+    /// <summary>
+    /// Gets or sets whether the harness keeps the transport the bus is configured with (RabbitMQ, say) instead of the
+    /// in-memory one: the same test code then runs against the broker. The bus then keeps the system clock, since a
+    /// broker's delays are real (<see cref="BusTestHarness.AdvanceAsync"/> is refused), and
+    /// <see cref="BusTestHarness.WaitUntilIdleAsync"/> also waits until the broker holds nothing for the bus's queues.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: the in-memory transport and a fake clock.</value>
+    public bool KeepTransport { get; set; }
 }

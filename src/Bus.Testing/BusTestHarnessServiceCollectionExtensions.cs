@@ -10,8 +10,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class BusTestHarnessServiceCollectionExtensions
 {
     /// <summary>
-    /// Makes the bus a test bus: the in-memory transport (replacing any other), a <see cref="FakeTimeProvider"/> as the
-    /// bus's <see cref="TimeProvider"/>, and a <see cref="BusTestHarness"/> that records every message event. Resolve
+    /// Makes the bus a test bus: the in-memory transport (replacing any other, unless <see cref="BusTestHarnessOptions.KeepTransport"/>),
+    /// a <see cref="FakeTimeProvider"/> as the bus's <see cref="TimeProvider"/> (with the in-memory transport), and a
+    /// <see cref="BusTestHarness"/> that records every message event. Resolve
     /// the harness to start the bus and wait for it. Calling it again only applies <paramref name="configure"/>.
     /// </summary>
     /// <param name="services">The service collection, with <c>AddMessageBus</c> called before or after.</param>
@@ -35,10 +36,18 @@ public static class BusTestHarnessServiceCollectionExtensions
 
         services.AddMessageBus();
         services.AddSingleton(static provider => new FakeTimeProvider(provider.GetRequiredService<IOptions<BusTestHarnessOptions>>().Value.StartTime));
-        services.RemoveAll<TimeProvider>();
-        services.AddSingleton<TimeProvider>(static provider => provider.GetRequiredService<FakeTimeProvider>());
-        services.RemoveAll<IMessageTransport>();
-        services.AddSingleton<IMessageTransport, InMemoryTransport>();
+
+        // Whether to keep the configured transport decides what is registered, so it is read from the options now.
+        var chosen = new BusTestHarnessOptions();
+        configure?.Invoke(chosen);
+        if (!chosen.KeepTransport)
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(static provider => provider.GetRequiredService<FakeTimeProvider>());
+            services.RemoveAll<IMessageTransport>();
+            services.AddSingleton<IMessageTransport, InMemoryTransport>();
+        }
+
         services.AddSingleton<BusTestHarness>();
         services.AddSingleton<IBusObserver>(static provider => provider.GetRequiredService<BusTestHarness>());
         return services;

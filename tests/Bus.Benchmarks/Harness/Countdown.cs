@@ -25,5 +25,8 @@ public sealed class Countdown
         }
     }
 
+    /// <summary>Signals still expected: below zero when the consumer ran more often than armed for (a duplicate).</summary>
+    public int Remaining => Volatile.Read(ref _remaining);
+
     public Task WaitAsync() => _done.Task.WaitAsync(TimeSpan.FromMinutes(2));
 }

@@ -46,6 +46,34 @@ if (received.OrderIds.Count != 1 || received.OrderIds.Single() != 42)
 }
 
 Console.WriteLine("OK: order 42 consumed, health check Healthy");
+
+// With --rabbitmq URI, the same consumer over the broker, from the Bus.RabbitMQ package: one more line of registration.
+if (args is ["--rabbitmq", var uri])
+{
+    var overBroker = Host.CreateApplicationBuilder();
+    overBroker.Logging.SetMinimumLevel(LogLevel.Warning);
+    overBroker.Services.AddSingleton<Received>();
+    var queue = $"package-consumer-{Guid.NewGuid():N}";
+    overBroker.Services.AddMessageBus(bus => bus
+        .UseRabbitMQ(o => o.Uri = new Uri(uri))
+        .AddExchange(queue, ExchangeType.Fanout)
+        .AddConsumer<OrderPlacedConsumer>(c => c.Queue = queue)
+        .Bind(queue, queue));
+    using var brokerHost = overBroker.Build();
+    await brokerHost.StartAsync();
+    await brokerHost.Services.GetRequiredService<IPublisher>().PublishAsync(new OrderPlaced(43), new PublishOptions { Exchange = queue });
+    var overBrokerReceived = brokerHost.Services.GetRequiredService<Received>();
+    await overBrokerReceived.First.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    await brokerHost.Services.GetRequiredService<IMessageBus>().Topology.DeleteQueueAsync(queue);
+    await brokerHost.StopAsync();
+    if (overBrokerReceived.OrderIds.Single() != 43)
+    {
+        return Fail($"expected order 43 consumed once over RabbitMQ, got [{string.Join(", ", overBrokerReceived.OrderIds)}]");
+    }
+
+    Console.WriteLine("OK: order 43 consumed over RabbitMQ");
+}
+
 return 0;
 
 static int Fail(string why)
@@ -59,6 +87,8 @@ internal sealed record OrderPlaced(int OrderId);
 internal sealed class Received
 {
     public System.Collections.Concurrent.ConcurrentQueue<int> OrderIds { get; } = new();
+
+    public TaskCompletionSource First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 internal sealed class OrderPlacedConsumer(Received received) : IConsumer<OrderPlaced>
@@ -66,6 +96,7 @@ internal sealed class OrderPlacedConsumer(Received received) : IConsumer<OrderPl
     public ValueTask ConsumeAsync(ConsumeContext<OrderPlaced> context, CancellationToken cancellationToken)
     {
         received.OrderIds.Enqueue(context.Message.OrderId);
+        received.First.TrySetResult();
         return ValueTask.CompletedTask;
     }
 }

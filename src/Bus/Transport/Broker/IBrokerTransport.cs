@@ -65,6 +65,15 @@ internal interface IBrokerTransport : IMessageTransport
     /// <returns>A task that completes when the broker has the reply.</returns>
     ValueTask ReplyAsync(string replyTo, Guid requestId, object? response, Type responseType, string? fault, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Counts a queue's messages waiting in the broker: ready in the queue and in its retries' wait queues (not those
+    /// delivered to a consumer and not yet settled). For a test harness that waits until a bus over a broker is done.
+    /// </summary>
+    /// <param name="queue">The queue.</param>
+    /// <param name="cancellationToken">Ends the wait for the broker.</param>
+    /// <returns>How many messages wait.</returns>
+    ValueTask<long> CountWaitingAsync(string queue, CancellationToken cancellationToken);
+
     /// <summary>Closes the connections cleanly, once every queue was collected and the report stored.</summary>
     Task StopAsync(CancellationToken cancellationToken);
 }
