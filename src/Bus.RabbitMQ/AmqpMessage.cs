@@ -22,6 +22,7 @@ internal static class AmqpMessage
     public const string ExchangeHeader = "bus-exchange";
     public const string RoutingKeyHeader = "bus-routing-key";
     public const string TypeHeader = "bus-type";
+    public const string TimeToLiveHeader = "bus-time-to-live";
     public const string FaultHeader = "bus-fault";
 
     /// <summary>RabbitMQ's direct reply-to pseudo-queue.</summary>
@@ -65,7 +66,11 @@ internal static class AmqpMessage
 
         if (message.TimeToLive is { } ttl)
         {
-            properties.Expiration = ((long)Math.Ceiling(ttl.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture);
+            // The broker expires it in a queue; the header keeps it where the broker drops the expiration (a wait queue,
+            // a dead-letter hop), so the bus can still check it on delivery.
+            var milliseconds = (long)Math.Ceiling(ttl.TotalMilliseconds);
+            properties.Expiration = milliseconds.ToString(CultureInfo.InvariantCulture);
+            headers[TimeToLiveHeader] = milliseconds;
         }
 
         if (replyTo is not null)
@@ -87,6 +92,7 @@ internal static class AmqpMessage
         var deliveryCount = 1;
         long? quorumCount = null;
         string? typeHeader = null;
+        long? timeToLiveHeader = null;
         if (properties.Headers is { } table)
         {
             foreach (var (key, raw) in table)
@@ -108,6 +114,9 @@ internal static class AmqpMessage
                         break;
                     case TypeHeader when value is string name:
                         typeHeader = name;
+                        break;
+                    case TimeToLiveHeader when value is int or long:
+                        timeToLiveHeader = Convert.ToInt64(value, CultureInfo.InvariantCulture);
                         break;
                     case QuorumDeliveryCount when value is int or long:
                         quorumCount = Convert.ToInt64(value, CultureInfo.InvariantCulture);
@@ -138,7 +147,9 @@ internal static class AmqpMessage
         var timestamp = timestampTicks is { } exact && exact is > 0 and <= 3155378975999999999 ? new DateTimeOffset(exact, TimeSpan.Zero)
             : properties.Timestamp.UnixTime > 0 ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime)
             : time.GetUtcNow();
-        TimeSpan? timeToLive = long.TryParse(properties.Expiration, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0 ? TimeSpan.FromMilliseconds(ms) : null;
+        var milliseconds = timeToLiveHeader
+            ?? (long.TryParse(properties.Expiration, NumberStyles.None, CultureInfo.InvariantCulture, out var expiration) ? expiration : 0);
+        TimeSpan? timeToLive = milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : null;
         return new WireMessage(
             body,
             properties.ContentType ?? string.Empty,

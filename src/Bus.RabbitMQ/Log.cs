@@ -5,7 +5,7 @@ namespace Bus.RabbitMQ;
 /// <summary>The RabbitMQ transport's log events (ids 1000 and up, apart from the bus's own).</summary>
 internal static partial class Log
 {
-    [LoggerMessage(1000, LogLevel.Warning, "The RabbitMQ {Connection} connection was lost ({Reason}); it recovers by itself, and publishes wait for it")]
+    [LoggerMessage(1000, LogLevel.Warning, "The RabbitMQ {Connection} connection was lost ({Reason}); it recovers by itself (publishes wait for it, deliveries not yet acknowledged go back to the broker)")]
     public static partial void ConnectionLost(ILogger logger, string connection, string reason);
 
     [LoggerMessage(1001, LogLevel.Information, "The RabbitMQ {Connection} connection recovered")]

@@ -31,7 +31,12 @@ public static class RabbitMqBusBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqOptions>, RabbitMqOptionsValidator>());
         services.TryAddSingleton<RabbitMqTransport>();
         services.Replace(ServiceDescriptor.Singleton<IMessageTransport>(static provider => provider.GetRequiredService<RabbitMqTransport>()));
-        services.Replace(ServiceDescriptor.Singleton<IDeadLetterStore, RabbitMqDeadLetterStore>());
+        // The broker's store only while the broker is the transport: a test harness that swaps in the in-memory
+        // transport gets the in-memory store with it.
+        services.Replace(ServiceDescriptor.Singleton<IDeadLetterStore>(static provider =>
+            provider.GetRequiredService<IMessageTransport>() is RabbitMqTransport transport
+                ? new RabbitMqDeadLetterStore(transport)
+                : ActivatorUtilities.CreateInstance<InMemoryDeadLetterStore>(provider)));
         return builder;
     }
 }

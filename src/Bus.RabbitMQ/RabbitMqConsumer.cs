@@ -46,9 +46,37 @@ internal sealed class RabbitMqConsumer : IBrokerConsumer
 
         var channel = _channel.Task.Result;
         var tag = (ulong)(lease & TagMask);
-        return outcome == DeliveryOutcome.Acknowledged
-            ? channel.BasicAckAsync(tag, multiple: false)
-            : channel.BasicNackAsync(tag, multiple: false, requeue: true);
+        ValueTask settling;
+        try
+        {
+            settling = outcome == DeliveryOutcome.Acknowledged
+                ? channel.BasicAckAsync(tag, multiple: false)
+                : channel.BasicNackAsync(tag, multiple: false, requeue: true);
+        }
+        catch (Exception exception) when (IsChannelGone(exception))
+        {
+            return default;
+        }
+
+        return settling.IsCompletedSuccessfully ? settling : IgnoreChannelGoneAsync(settling);
+    }
+
+    /// <summary>
+    /// A channel lost before its settlement reached the broker: the broker returned the delivery when the channel
+    /// closed (it is delivered again, with its redelivered flag), so there is nothing left to settle.
+    /// </summary>
+    private static bool IsChannelGone(Exception exception) => exception is AlreadyClosedException or OperationInterruptedException;
+
+    private static async ValueTask IgnoreChannelGoneAsync(ValueTask settling)
+    {
+        try
+        {
+            await settling.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsChannelGone(exception))
+        {
+            // See IsChannelGone.
+        }
     }
 
     public async Task StopAsync()
@@ -123,7 +151,7 @@ internal sealed class RabbitMqConsumer : IBrokerConsumer
                 if (!_target.Deliver(envelope, lease))
                 {
                     // The queue closed (the bus is stopping): the broker keeps the message for the next consumer.
-                    await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
+                    await IgnoreChannelGoneAsync(channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true)).ConfigureAwait(false);
                 }
 
                 return;
@@ -136,7 +164,7 @@ internal sealed class RabbitMqConsumer : IBrokerConsumer
         catch (Exception exception)
         {
             Log.DeliveryFailed(_transport.Logger, exception, _queue);
-            await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true).ConfigureAwait(false);
+            await IgnoreChannelGoneAsync(channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true)).ConfigureAwait(false);
         }
     }
 }

@@ -38,17 +38,7 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
     {
         ArgumentNullException.ThrowIfNull(deadLetter);
         var envelope = deadLetter.Envelope;
-        WireMessage wire;
-        if (envelope.Message is byte[] raw && envelope.MessageType == typeof(byte[]) && envelope.Headers.TryGetValue(AmqpMessage.TypeHeader, out var name) && name is string typeName)
-        {
-            // Arrived unreadable: kept byte for byte, under the type name it came with.
-            wire = new WireMessage(raw, string.Empty, typeName, envelope.MessageId, envelope.CorrelationId, envelope.Timestamp, envelope.TimeToLive, envelope.Priority, envelope.DeliveryCount, envelope.Exchange, envelope.RoutingKey, envelope.Headers);
-        }
-        else
-        {
-            wire = transport.Context.Codec.Encode(envelope);
-        }
-
+        var wire = transport.WireOf(envelope);
         var properties = AmqpMessage.Properties(wire, ConsumeContext.RemoteReplyTo(envelope));
 
         // The dead letter keeps the message's own time to live only as a header: it must not expire in the store.
@@ -132,7 +122,19 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
         foreach (var queue in QueuesOf(null))
         {
             var removed = false;
-            await ScanAsync(queue, deadLetter => removed = !removed && deadLetter.Id == id, cancellationToken).ConfigureAwait(false);
+            await ScanAsync(
+                queue,
+                deadLetter =>
+                {
+                    if (removed || deadLetter.Id != id)
+                    {
+                        return false;
+                    }
+
+                    removed = true;
+                    return true;
+                },
+                cancellationToken).ConfigureAwait(false);
             if (removed)
             {
                 Interlocked.Decrement(ref _count);
@@ -244,7 +246,12 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
         var properties = result.BasicProperties;
         var context = transport.Context;
         var wire = AmqpMessage.Read(properties, result.Body, result.Exchange, result.RoutingKey, redelivered: false, context.Time);
-        context.Codec.TryDecode(wire, out var envelope, out _, out _);
+        if (!context.Codec.TryDecode(wire, out var envelope, out _, out _))
+        {
+            // Unreadable here: kept as bytes under the name it came with, so a replay sends it back as it was.
+            envelope = envelope.WithHeaders(MessageHeaders.With(envelope.Headers, AmqpMessage.TypeHeader, wire.TypeName));
+        }
+
         if (AmqpMessage.HeaderString(properties, IdHeader) is { } id && Guid.TryParse(id, out var deadLetterId))
         {
             var error = AmqpMessage.HeaderString(properties, ErrorTypeHeader) is { } errorType

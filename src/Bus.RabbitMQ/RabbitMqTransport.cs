@@ -66,6 +66,12 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
     public ITransportQueue CreateQueue(string name, QueueOptions options, Action<Envelope> onDropped) =>
         throw new NotSupportedException("The RabbitMQ transport routes and stores on the broker; the bus keeps only leased buffers in process.");
 
+    public void CheckQueue(string name, QueueOptions options, List<string> errors) =>
+        RabbitMqTopology.CheckQueue(name, options, _options.QueueType, errors);
+
+    public void CheckExchange(string name, IRoutingStrategy strategy, List<string> errors) =>
+        RabbitMqTopology.CheckExchange(name, strategy, errors);
+
     public async Task StartAsync(BrokerContext context, CancellationToken cancellationToken)
     {
         var errors = new List<string>();
@@ -151,12 +157,58 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
 
     public void Unbind(Binding binding) => RunTopologySync(channel => RabbitMqTopology.UnbindAsync(channel, binding, CancellationToken.None));
 
-    public void DeleteQueue(string name) =>
-        RunTopologySync(channel => channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: false));
+    public async Task DeleteQueueAsync(string name, Func<Envelope, Task> left, CancellationToken cancellationToken)
+    {
+        var prefix = name + ".retry.";
+        var queues = new List<string> { name };
+        foreach (var wait in _waitQueues.Keys)
+        {
+            if (wait.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                queues.Add(wait);
+            }
+        }
+
+        foreach (var queue in queues)
+        {
+            await TakeWhatIsLeftAsync(queue, left, cancellationToken).ConfigureAwait(false);
+            await RunTopologyAsync(channel => channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+            _waitQueues.TryRemove(queue, out _);
+        }
+    }
+
+    /// <summary>Hands each message left in a queue to the bus, acknowledging it only once the bus has it.</summary>
+    private async Task TakeWhatIsLeftAsync(string queue, Func<Envelope, Task> left, CancellationToken cancellationToken)
+    {
+        var channel = await Connections.Publish.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (await channel.BasicGetAsync(queue, autoAck: false, cancellationToken).ConfigureAwait(false) is { } result)
+            {
+                var wire = AmqpMessage.Read(result.BasicProperties, result.Body, result.Exchange, result.RoutingKey, redelivered: false, Context.Time);
+                if (!Context.Codec.TryDecode(wire, out var envelope, out _, out _))
+                {
+                    envelope = envelope.WithHeaders(MessageHeaders.With(envelope.Headers, AmqpMessage.TypeHeader, wire.TypeName));
+                }
+
+                await left(envelope).ConfigureAwait(false);
+                await channel.BasicAckAsync(result.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationInterruptedException exception) when (exception.ShutdownReason?.ReplyCode == 404)
+        {
+            // Not on the broker: nothing left in it.
+        }
+        finally
+        {
+            await CloseQuietlyAsync(channel).ConfigureAwait(false);
+            channel.Dispose();
+        }
+    }
 
     public ValueTask PublishAsync(Envelope envelope, string? queue, BrokerPublishFlags flags, CancellationToken cancellationToken)
     {
-        var wire = Context.Codec.Encode(envelope);
+        var wire = WireOf(envelope);
         var request = (flags & BrokerPublishFlags.Request) != 0;
         var properties = AmqpMessage.Properties(wire, request ? AmqpMessage.DirectReplyTo : ConsumeContext.RemoteReplyTo(envelope));
         return PublishEnvelopeAsync(envelope, queue, flags, properties, wire.Body, cancellationToken);
@@ -175,8 +227,12 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
         var rung = RetryDelays.RungFor(delay);
         var wait = RabbitMqNames.Wait(queue, rung);
         await EnsureDeclaredAsync(_waitQueues, wait, channel => channel.QueueDeclareAsync(wait, durable: true, exclusive: false, autoDelete: false, RabbitMqTopology.WaitArguments(queue, rung))).ConfigureAwait(false);
-        var wire = Context.Codec.Encode(next);
+        var wire = WireOf(next);
         var properties = AmqpMessage.Properties(wire, ConsumeContext.RemoteReplyTo(next));
+
+        // The wait queue's own time to live decides when the retry returns; the message's travels in its header, and the
+        // bus checks it when the retry is delivered (a broker drops a message's expiration when it dead-letters it).
+        properties.Expiration = null;
         await PublishRawAsync(string.Empty, wait, mandatory: true, properties, wire.Body, onReplyChannel: false, cancellationToken).ConfigureAwait(false);
     }
 
@@ -206,6 +262,16 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
         await EnsureDeclaredAsync(_deadLetterQueues, deadLetters, channel => channel.QueueDeclareAsync(deadLetters, durable: true, exclusive: false, autoDelete: false, RabbitMqTopology.DeadLetterArguments(DeadLetterCapacity, _options.QueueType))).ConfigureAwait(false);
         await PublishRawAsync(string.Empty, deadLetters, mandatory: true, properties, body, onReplyChannel: false, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A message's wire form: serialized, or, for one that arrived unreadable (its body kept as bytes, its type name in a
+    /// header), byte for byte under the name it came with, so a replay or a retry never re-encodes the raw bytes.
+    /// </summary>
+    public WireMessage WireOf(in Envelope envelope) =>
+        envelope.Message is byte[] raw && envelope.MessageType == typeof(byte[])
+            && envelope.Headers.TryGetValue(AmqpMessage.TypeHeader, out var name) && name is string typeName
+            ? new WireMessage(raw, string.Empty, typeName, envelope.MessageId, envelope.CorrelationId, envelope.Timestamp, envelope.TimeToLive, envelope.Priority, envelope.DeliveryCount, envelope.Exchange, envelope.RoutingKey, envelope.Headers)
+            : Context.Codec.Encode(envelope);
 
     public async ValueTask<long> CountWaitingAsync(string queue, CancellationToken cancellationToken)
     {

@@ -16,6 +16,12 @@ using Bus.Benchmarks;
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --telemetry [N]
 // What the topology costs: memory per idle queue, runtime declarations, idle CPU (see ScaleRun):
 //   dotnet run -c Release --project tests/Bus.Benchmarks -- --scale
+// Bus on RabbitMQ beside the raw RabbitMQ.Client and MassTransit.RabbitMQ on the same broker: throughput with publisher
+// confirms, bytes per message, request/reply p50/p99, in N interleaved rounds (default 5; see RabbitMqRun; needs a
+// broker at BUS_RABBITMQ_URI / BUS_RABBITMQ_MANAGEMENT_URI, by default guest on 127.0.0.1):
+//   dotnet run -c Release --project tests/Bus.Benchmarks -- --rabbitmq [N]
+// Which types make up each RabbitMQ contender's bytes per message (one run each, the top N types, default 15):
+//   dotnet run -c Release --project tests/Bus.Benchmarks -- --rabbitmq-allocations [N]
 var mode = args.Length > 0 ? args[0] : null;
 int Count(int fallback) => args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
 switch (mode)
@@ -30,6 +36,10 @@ switch (mode)
         return QuickRun.Run();
     case "--scale":
         return await ScaleRun.RunAsync();
+    case "--rabbitmq":
+        return await RabbitMqRun.RunAsync(Count(5));
+    case "--rabbitmq-allocations":
+        return await RabbitMqRun.AllocationsAsync(Count(15));
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default));

@@ -190,11 +190,11 @@ public sealed class BrokerTopologyTests(BrokerVhost vhost) : IClassFixture<Broke
             b => b.AddQueue(queue, q => q.MaxPriority = 5),
             rabbit: o => o.QueueType = RabbitMqQueueType.Quorum);
 
-        var start = () => bus.Bus.StartAsync();
+        // With every other configuration problem, when the bus is first resolved (the host's start validates it).
+        var resolve = () => bus.Bus;
 
-        (await start.Should().ThrowAsync<InvalidOperationException>())
+        resolve.Should().Throw<OptionsValidationException>()
             .Which.Message.Should().Contain($"Queue '{queue}'").And.Contain("MaxPriority").And.Contain("quorum");
-        bus.Bus.State.Should().Be(BusState.Created);
         (await vhost.QueueExistsAsync(queue)).Should().BeFalse();
     }
 
@@ -205,9 +205,9 @@ public sealed class BrokerTopologyTests(BrokerVhost vhost) : IClassFixture<Broke
         var exchange = Names.Unique("custom");
         await using var bus = RabbitBus.Create(vhost, b => b.AddExchange(exchange, new EvenIdsOnly()));
 
-        var start = () => bus.Bus.StartAsync();
+        var resolve = () => bus.Bus;
 
-        (await start.Should().ThrowAsync<InvalidOperationException>())
+        resolve.Should().Throw<OptionsValidationException>()
             .Which.Message.Should().Contain($"Exchange '{exchange}'").And.Contain("direct, fanout, topic or headers");
         (await vhost.ExchangeAsync(exchange)).Should().BeNull();
     }
@@ -231,6 +231,23 @@ public sealed class BrokerTopologyTests(BrokerVhost vhost) : IClassFixture<Broke
             .Which.Message.Should().Contain($"Queue '{queue}' already exists on the broker with other arguments").And.Contain("PRECONDITION_FAILED");
         bus.Bus.State.Should().Be(BusState.Created);
         (await vhost.QueueArgumentsAsync(queue)).Should().ContainKey("x-max-length").And.NotContainKey("x-max-priority", "the queue on the broker is left as it was");
+    }
+
+    [Fact]
+    public async Task A_broker_that_cannot_be_reached_fails_the_start_naming_its_address_without_the_password()
+    {
+        await RabbitMqBroker.RequireAsync();
+        await using var bus = RabbitBus.Create(vhost, b => b.AddQueue(Names.Unique("never")), rabbit: o =>
+        {
+            o.Uri = new Uri("amqp://guest:s3cret@127.0.0.1:1/nowhere");
+            o.PublishTimeout = TimeSpan.FromSeconds(5);
+        });
+
+        var start = () => bus.Bus.StartAsync();
+
+        var failure = (await start.Should().ThrowAsync<TransportUnavailableException>()).Which;
+        failure.Message.Should().Contain("amqp://127.0.0.1:1/nowhere").And.NotContain("s3cret");
+        bus.Bus.State.Should().Be(BusState.Created);
     }
 
     /// <summary>A routing strategy of the application's own: it runs in process only.</summary>

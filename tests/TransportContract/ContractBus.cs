@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Bus.TransportContract;
 
 /// <summary>One running bus of a contract test: its container, its probe, its dead-letter store.</summary>

@@ -23,8 +23,15 @@ public sealed class ContractProbe : IBusObserver
     private readonly object _lock = new();
     private readonly List<ContractDelivery> _consumed = [];
     private readonly List<DeadLetter> _deadLettered = [];
+    private readonly List<ContractDelivery> _retrying = [];
     private readonly List<(Func<bool> Condition, TaskCompletionSource Signal)> _waiters = [];
-    private readonly ConcurrentDictionary<Guid, int> _attempts = new();
+    private readonly ConcurrentDictionary<Guid, int> _attempts;
+
+    /// <summary>A probe of its own, or one that goes on counting the attempts of <paramref name="previous"/> (an earlier bus on the same queues).</summary>
+    public ContractProbe(ContractProbe? previous = null)
+    {
+        _attempts = previous?._attempts ?? new ConcurrentDictionary<Guid, int>();
+    }
 
     /// <summary>The gate gated work waits at, and a <see cref="Tick"/> opens.</summary>
     public ContractGate Gate { get; } = new();
@@ -47,6 +54,18 @@ public sealed class ContractProbe : IBusObserver
             lock (_lock)
             {
                 return [.. _deadLettered];
+            }
+        }
+    }
+
+    /// <summary>The next attempts of failed deliveries, as the bus scheduled them (a delay waits in the transport or the bus).</summary>
+    public IReadOnlyList<ContractDelivery> Retrying
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _retrying];
             }
         }
     }
@@ -78,6 +97,8 @@ public sealed class ContractProbe : IBusObserver
     void IBusObserver.OnConsumed(in Envelope envelope, string queue, Type consumerType) => Add(_consumed, new ContractDelivery(queue, envelope));
 
     void IBusObserver.OnDeadLettered(DeadLetter deadLetter) => Add(_deadLettered, deadLetter);
+
+    void IBusObserver.OnRetrying(in Envelope envelope, string queue, TimeSpan delay) => Add(_retrying, new ContractDelivery(queue, envelope));
 
     /// <summary>Completes once <paramref name="condition"/> holds; fails after <see cref="TransportContractTests.WaitLimit"/>, naming <paramref name="what"/>.</summary>
     public Task WhenAsync(Func<bool> condition, string what)

@@ -43,6 +43,13 @@ public abstract class ConsumeContext
     public int DeliveryCount => _envelope.DeliveryCount;
 
     /// <summary>
+    /// Gets whether the message was delivered before: a retry, or, over a broker, a redelivery after a consumer's
+    /// connection dropped before its acknowledgement (RabbitMQ's redelivered flag). A consumer that is not idempotent
+    /// checks it before repeating a side effect.
+    /// </summary>
+    public bool IsRedelivered => _envelope.DeliveryCount > 1;
+
+    /// <summary>
     /// Gets the services of this delivery: its DI scope when the consumer or a filter is scoped (the scope the consumer
     /// is resolved from), else the application's root services.
     /// </summary>

@@ -15,11 +15,22 @@ internal sealed class BusOptionsValidator(IServiceProvider services) : IValidate
         ConsumerDependencyCheck.Check(plan.Consumers, services, errors);
         if (services.GetService(typeof(IMessageTransport)) is IMessageTransport transport)
         {
+            var broker = transport as IBrokerTransport;
             foreach (var (queue, queueOptions) in plan.Queues)
             {
                 TransportFeatureCheck.Check(transport, queue, queueOptions, errors);
+                broker?.CheckQueue(queue, queueOptions, errors);
+            }
+
+            if (broker is not null)
+            {
+                foreach (var (exchange, strategy) in plan.Exchanges)
+                {
+                    broker.CheckExchange(exchange, strategy, errors);
+                }
             }
         }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -77,4 +77,10 @@ public sealed class QueueStatistics
     /// kept for the next stop's report because the dead-letter store failed when they had to be dead-lettered.
     /// </summary>
     public long Unprocessed { get; internal set; }
+
+    /// <summary>
+    /// Gets how many deliveries were given back to a broker that keeps them: requeued at a stop, or sent to wait in the
+    /// broker for a delayed retry. The broker delivers them again, here or to another instance; always 0 in memory.
+    /// </summary>
+    public long Returned { get; internal set; }
 }

@@ -201,6 +201,7 @@ internal sealed class QueueLedger
         statistics.Duplicates = counts[SettledBase + (int)Outcome.Duplicate];
         statistics.DeadLettered = counts[SettledBase + (int)Outcome.DeadLettered] + counts[ReportedCopies];
         statistics.Unprocessed = counts[SettledBase + (int)Outcome.Reported];
+        statistics.Returned = counts[SettledBase + (int)Outcome.Returned];
         statistics.Expired = counts[s_deadLetteredBase + (int)DeadLetterReason.Expired];
         statistics.Dropped = counts[Dropped];
         statistics.Faulted = counts[FaultedCount];

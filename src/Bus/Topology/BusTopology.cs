@@ -241,6 +241,18 @@ internal sealed class BusTopology : IBusTopology
 
         foreach (var exchange in _exchanges.Values)
         {
+            if (_bus.Broker is { } broker)
+            {
+                // Off the broker's exchanges first, so nothing new arrives while what is left is taken.
+                foreach (var binding in exchange.GetBindings())
+                {
+                    if (binding.Queue == name)
+                    {
+                        broker.Unbind(binding);
+                    }
+                }
+            }
+
             exchange.UnbindQueue(queue);
         }
 
@@ -264,7 +276,21 @@ internal sealed class BusTopology : IBusTopology
         queue.Ledger.AssertBalanced("was deleted");
         foreach (var message in unprocessed)
         {
-            await _bus.DeadLetters.StoreReportedCopyAsync(message, DeadLetterReason.QueueDeleted, "its queue was deleted before it was processed", queue.Ledger).ConfigureAwait(false);
+            await _bus.DeadLetters.StoreReportedCopyAsync(message, DeadLetterReason.QueueDeleted, QueueDeletedDescription, queue.Ledger).ConfigureAwait(false);
+        }
+
+        if (_bus.Broker is { } owner)
+        {
+            // What the broker still holds for the queue is reported and dead-lettered the same way, each before the broker lets it go.
+            await owner.DeleteQueueAsync(
+                name,
+                async envelope =>
+                {
+                    var message = new UnprocessedMessage(name, envelope, wasInFlight: false);
+                    unprocessed.Add(message);
+                    await _bus.DeadLetters.StoreReportedCopyAsync(message, DeadLetterReason.QueueDeleted, QueueDeletedDescription, queue.Ledger).ConfigureAwait(false);
+                },
+                CancellationToken.None).ConfigureAwait(false);
         }
 
         // Counted until now: its consumers may have been publishing elsewhere while it drained.
@@ -274,11 +300,12 @@ internal sealed class BusTopology : IBusTopology
             QueuesChanged();
         }
 
-        _bus.Broker?.DeleteQueue(name);
         Log.QueueDeleted(_bus.Logger, name, unprocessed.Count);
         _bus.Idle.Signal();
         return new DrainReport(drained && unprocessed.Count == 0, unprocessed);
     }
+
+    private const string QueueDeletedDescription = "its queue was deleted before it was processed";
 
     public void StartReaders()
     {

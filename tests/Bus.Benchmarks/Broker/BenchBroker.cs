@@ -74,6 +74,14 @@ internal static class BenchBroker
         return names.Count;
     }
 
+    /// <summary>Connections on the broker that are not the benchmark's: other clients sharing the broker disturb the figures.</summary>
+    public static async Task<int> CountOtherConnectionsAsync()
+    {
+        using var connections = await GetJsonAsync("api/connections?columns=vhost");
+        return connections.RootElement.EnumerateArray()
+            .Count(c => c.TryGetProperty("vhost", out var vhost) && vhost.GetString() is { } name && !name.StartsWith(VhostPrefix, StringComparison.Ordinal));
+    }
+
     /// <summary>The vhost's name in an AMQP URI (its path, unescaped).</summary>
     public static string VhostOf(Uri amqp)
     {

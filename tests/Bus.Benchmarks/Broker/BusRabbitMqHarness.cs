@@ -8,7 +8,7 @@ namespace Bus.Benchmarks;
 /// mandatory publishes), one singleton consumer whose own queue has the scenario's prefetch
 /// (<see cref="QueueOptions.PrefetchCount"/>, concurrency 1), publishing through <see cref="IPublisher"/>.
 /// </summary>
-public sealed class BusRabbitMqHarness(Uri uri, int outstanding, int prefetch) : IThroughputHarness
+public sealed class BusRabbitMqHarness(Uri uri, int outstanding, int prefetch) : IBrokerThroughputHarness
 {
     private readonly Countdown _countdown = new();
     private ServiceProvider? _services;

@@ -12,7 +12,7 @@ namespace Bus.Benchmarks.Peers;
 /// consumer's queue), in MassTransit's JSON envelope. The bus is started directly through <see cref="IBusControl"/>,
 /// with no logger factory, as in <see cref="MassTransitHarness"/>.
 /// </summary>
-public sealed class MassTransitRabbitMqHarness(Uri uri, int outstanding, ushort prefetch) : IThroughputHarness
+public sealed class MassTransitRabbitMqHarness(Uri uri, int outstanding, ushort prefetch) : IBrokerThroughputHarness
 {
     private readonly Countdown _countdown = new();
     private ServiceProvider? _provider;

@@ -12,7 +12,7 @@ namespace Bus.Benchmarks.Peers;
 /// with a prefetch, deserializing each message and acking it alone. The floor: no message id, no headers, no routing
 /// key, not mandatory.
 /// </summary>
-public sealed class RabbitMqClientHarness(Uri uri, int outstanding, ushort prefetch, int publishChannels) : IThroughputHarness
+public sealed class RabbitMqClientHarness(Uri uri, int outstanding, ushort prefetch, int publishChannels) : IBrokerThroughputHarness
 {
     public const string Exchange = "orders";
     public const string Queue = "orders";
@@ -40,7 +40,7 @@ public sealed class RabbitMqClientHarness(Uri uri, int outstanding, ushort prefe
         }
 
         var declare = _channels[0];
-        await declare.ExchangeDeclareAsync(Exchange, ExchangeType.Fanout, durable: true, autoDelete: false);
+        await declare.ExchangeDeclareAsync(Exchange, global::RabbitMQ.Client.ExchangeType.Fanout, durable: true, autoDelete: false);
         await declare.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false);
         await declare.QueueBindAsync(Queue, Exchange, routingKey: string.Empty);
 

@@ -15,6 +15,8 @@ public sealed class RabbitBus : IAsyncDisposable
     {
         Services = services;
         ConnectionName = connectionName;
+        Probe = services.GetRequiredService<Probe>();
+        Logs = services.GetRequiredService<LogSink>();
     }
 
     public ServiceProvider Services { get; }
@@ -26,9 +28,10 @@ public sealed class RabbitBus : IAsyncDisposable
 
     public IDeadLetterStore DeadLetters => Services.GetRequiredService<IDeadLetterStore>();
 
-    public Probe Probe => Services.GetRequiredService<Probe>();
+    /// <summary>What happened to messages; kept after the bus is disposed.</summary>
+    public Probe Probe { get; }
 
-    public LogSink Logs => Services.GetRequiredService<LogSink>();
+    public LogSink Logs { get; }
 
     public T Get<T>()
         where T : notnull => Services.GetRequiredService<T>();

@@ -23,6 +23,19 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task A_retry_is_marked_redelivered_and_the_first_delivery_is_not()
+    {
+        await using var bus = await TestBus.StartAsync(
+            b => b.AddConsumer<RedeliveryConsumer>(c => c.RetryPolicy = RetryPolicy.Immediate(1)),
+            s => s.AddSingleton<RedeliveryLog>());
+
+        await bus.Publisher.PublishAsync(new Job(1));
+        await bus.IdleAsync();
+
+        bus.Get<RedeliveryLog>().Seen.Should().Equal((1, false), (2, true));
+    }
+
+    [Fact]
     public async Task Exponential_backoff_retries_at_the_exact_delays()
     {
         await using var bus = await StartAsync(RetryPolicy.Exponential(3, TimeSpan.FromSeconds(1), factor: 2));
@@ -197,5 +210,20 @@ public sealed class RetryTests
             context.Message.Id == 1
                 ? throw new MessageRejectedException("cannot parse")
                 : throw new FormatException("bad format");
+    }
+}
+
+public sealed class RedeliveryLog
+{
+    public System.Collections.Concurrent.ConcurrentQueue<(int Delivery, bool Redelivered)> Seen { get; } = new();
+}
+
+/// <summary>Records what each delivery says about itself, and fails the first.</summary>
+public sealed class RedeliveryConsumer(RedeliveryLog log) : IConsumer<Job>
+{
+    public ValueTask ConsumeAsync(ConsumeContext<Job> context, CancellationToken cancellationToken)
+    {
+        log.Seen.Enqueue((context.DeliveryCount, context.IsRedelivered));
+        return context.DeliveryCount == 1 ? throw new InvalidOperationException("the first delivery fails") : default;
     }
 }

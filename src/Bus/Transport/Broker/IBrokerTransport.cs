@@ -13,6 +13,12 @@ namespace Bus;
 /// </remarks>
 internal interface IBrokerTransport : IMessageTransport
 {
+    /// <summary>Lists what the broker cannot do of a queue's options, naming the queue and the option (checked at start with every other problem).</summary>
+    void CheckQueue(string name, QueueOptions options, List<string> errors);
+
+    /// <summary>Lists what the broker cannot do of an exchange (a routing strategy it does not have).</summary>
+    void CheckExchange(string name, IRoutingStrategy strategy, List<string> errors);
+
     /// <summary>Connects, and declares the bus's topology as it is at the start; called before any reader starts.</summary>
     /// <param name="context">The bus's topology, codec and request table.</param>
     /// <param name="cancellationToken">Ends the attempt.</param>
@@ -31,8 +37,16 @@ internal interface IBrokerTransport : IMessageTransport
     /// <summary>Removes a binding.</summary>
     void Unbind(Binding binding);
 
-    /// <summary>Deletes a queue the bus deleted, once its messages were collected.</summary>
-    void DeleteQueue(string name);
+    /// <summary>
+    /// Deletes a queue the bus deleted, once the bus collected what it held and the queue's bindings are gone: the
+    /// messages still in the broker (in the queue and its retries' wait queues) are handed to <paramref name="left"/>
+    /// one at a time, and each is acknowledged only after that completes, so none is lost; then the queues are deleted.
+    /// </summary>
+    /// <param name="name">The queue.</param>
+    /// <param name="left">Reports and dead-letters one message that was still in the broker.</param>
+    /// <param name="cancellationToken">Ends the deletion.</param>
+    /// <returns>A task that completes when the queue is deleted.</returns>
+    Task DeleteQueueAsync(string name, Func<Envelope, Task> left, CancellationToken cancellationToken);
 
     /// <summary>
     /// Publishes a message and completes when the broker has confirmed it. A send (<paramref name="queue"/> set) goes to
