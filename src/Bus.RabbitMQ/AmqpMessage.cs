@@ -29,6 +29,9 @@ internal static class AmqpMessage
     public const string DirectReplyTo = "amq.rabbitmq.reply-to";
 
     private const string BusPrefix = "bus-";
+
+    // 9999-12-31, the last second a DateTimeOffset holds: a timestamp past it (milliseconds sent as seconds) is ignored.
+    private const long MaxUnixSeconds = 253_402_300_799;
     private const string QuorumDeliveryCount = "x-delivery-count";
 
     /// <summary>The properties of a message to publish; a fresh headers table each time (the client adds to it).</summary>
@@ -81,11 +84,37 @@ internal static class AmqpMessage
         return properties;
     }
 
-    /// <summary>Reads a delivery as the bus's wire message. The body is the client's buffer: valid during the callback only.</summary>
-    public static WireMessage Read(BasicDeliverEventArgs delivery, TimeProvider time) =>
-        Read(delivery.BasicProperties, delivery.Body, delivery.Exchange, delivery.RoutingKey, delivery.Redelivered, time);
+    /// <summary>
+    /// Reads a delivery as the bus's wire message (the body is the client's buffer: valid during the callback only). A
+    /// delivery whose properties cannot be read (another client's millisecond timestamp, a header of the wrong type)
+    /// comes back as a raw envelope, to be dead-lettered as malformed rather than requeued forever.
+    /// </summary>
+    public static bool TryRead(BasicDeliverEventArgs delivery, TimeProvider time, out WireMessage wire, out Unreadable unreadable) =>
+        TryRead(delivery.BasicProperties, delivery.Body, delivery.Exchange, delivery.RoutingKey, delivery.Redelivered, time, out wire, out unreadable);
 
-    public static WireMessage Read(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, string exchange, string routingKey, bool redelivered, TimeProvider time)
+    /// <inheritdoc cref="TryRead(BasicDeliverEventArgs, TimeProvider, out WireMessage, out Unreadable)"/>
+    public static bool TryRead(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, string exchange, string routingKey, bool redelivered, TimeProvider time, out WireMessage wire, out Unreadable unreadable)
+    {
+        try
+        {
+            wire = Read(properties, body, exchange, routingKey, redelivered, time);
+            unreadable = default;
+            return true;
+        }
+        catch (Exception exception) when (exception is ArgumentException or FormatException or OverflowException or InvalidCastException)
+        {
+            var headers = new Dictionary<string, object?>(StringComparer.Ordinal) { [TypeHeader] = properties.Type ?? string.Empty };
+            var raw = new Envelope(body.ToArray(), typeof(byte[]), MessageIdGenerator.Next(time.GetUtcNow()), Guid.Empty, time.GetUtcNow(), exchange, routingKey, headers, deliveryCount: 1);
+            wire = null!;
+            unreadable = new Unreadable(raw, $"its AMQP properties cannot be read: {exception.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>A delivery that could not be read: as raw bytes, and why.</summary>
+    internal readonly record struct Unreadable(Envelope Envelope, string Description);
+
+    private static WireMessage Read(IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, string exchange, string routingKey, bool redelivered, TimeProvider time)
     {
         var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
         long? timestampTicks = null;
@@ -145,11 +174,11 @@ internal static class AmqpMessage
 
         var messageId = Guid.TryParse(properties.MessageId, out var id) ? id : MessageIdGenerator.Next(time.GetUtcNow());
         var timestamp = timestampTicks is { } exact && exact is > 0 and <= 3155378975999999999 ? new DateTimeOffset(exact, TimeSpan.Zero)
-            : properties.Timestamp.UnixTime > 0 ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime)
+            : properties.Timestamp.UnixTime is > 0 and <= MaxUnixSeconds ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime)
             : time.GetUtcNow();
         var milliseconds = timeToLiveHeader
             ?? (long.TryParse(properties.Expiration, NumberStyles.None, CultureInfo.InvariantCulture, out var expiration) ? expiration : 0);
-        TimeSpan? timeToLive = milliseconds > 0 ? TimeSpan.FromMilliseconds(milliseconds) : null;
+        TimeSpan? timeToLive = milliseconds is > 0 and <= uint.MaxValue ? TimeSpan.FromMilliseconds(milliseconds) : null;
         return new WireMessage(
             body,
             properties.ContentType ?? string.Empty,

@@ -17,8 +17,11 @@ internal static partial class Log
     [LoggerMessage(1003, LogLevel.Warning, "Closing a RabbitMQ connection failed")]
     public static partial void CloseFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1004, LogLevel.Error, "The RabbitMQ consumer of queue {Queue} could not start")]
-    public static partial void ConsumerFailed(ILogger logger, Exception exception, string queue);
+    [LoggerMessage(1004, LogLevel.Error, "The RabbitMQ consumer of queue {Queue} could not start; it tries again in {Interval}")]
+    public static partial void ConsumerFailed(ILogger logger, Exception exception, string queue, TimeSpan interval);
+
+    [LoggerMessage(1009, LogLevel.Error, "The RabbitMQ consumer of queue {Queue} stopped: {Why}; it starts again (retrying every {Interval}), and its unacknowledged deliveries come back from the broker")]
+    public static partial void ConsumerLost(ILogger logger, string queue, string why, TimeSpan interval);
 
     [LoggerMessage(1005, LogLevel.Warning, "A reply for request {RequestId} could not be read ({Problem}); the requester gets a fault")]
     public static partial void ReplyUnreadable(ILogger logger, Guid requestId, string problem);

@@ -16,7 +16,7 @@ namespace Bus.RabbitMQ;
 /// reads at most that many per queue. <see cref="Count"/> is this process's running count, made exact by each query
 /// that reads every queue.
 /// </remarks>
-internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDeadLetterStore
+internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDeadLetterStore, ITransactionalDeadLetterStore
 {
     private const string Prefix = "bus-dead-letter-";
     private const string IdHeader = Prefix + "id";
@@ -31,6 +31,10 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
     private const string ErrorStackHeader = Prefix + "error-stack";
 
     private long _count;
+
+    // One browse at a time in this process: a browse holds what it read until it ends, so a second one would see only
+    // the rest. (Browses from other processes at the same moment can still see part of a queue.)
+    private readonly SemaphoreSlim _browsing = new(1, 1);
 
     public int Count => (int)Math.Min(Volatile.Read(ref _count), int.MaxValue);
 
@@ -80,7 +84,7 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
                         found.Add(deadLetter);
                     }
 
-                    return false;
+                    return s_keep;
                 },
                 cancellationToken).ConfigureAwait(false);
         }
@@ -106,7 +110,7 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
                     match = deadLetter;
                 }
 
-                return false;
+                return s_keep;
             }, cancellationToken).ConfigureAwait(false);
             if (match is not null)
             {
@@ -128,11 +132,11 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
                 {
                     if (removed || deadLetter.Id != id)
                     {
-                        return false;
+                        return s_keep;
                     }
 
                     removed = true;
-                    return true;
+                    return s_remove;
                 },
                 cancellationToken).ConfigureAwait(false);
             if (removed)
@@ -158,13 +162,50 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
                     removed++;
                 }
 
-                return match;
+                return match ? s_remove : s_keep;
             }, cancellationToken).ConfigureAwait(false);
         }
 
         Interlocked.Add(ref _count, -removed);
         return removed;
     }
+
+    /// <summary>
+    /// Replays a dead letter without a moment in which it is in neither place: it is read without an ack, republished
+    /// (confirmed) by <paramref name="replay"/>, and only then acknowledged; if the replay fails, closing the browse
+    /// gives it back to its dead-letter queue.
+    /// </summary>
+    public async Task<bool> ReplayAsync(Guid id, Func<DeadLetter, Task> replay, CancellationToken cancellationToken)
+    {
+        foreach (var queue in QueuesOf(null))
+        {
+            var replayed = false;
+            await ScanAsync(
+                queue,
+                async deadLetter =>
+                {
+                    if (replayed || deadLetter.Id != id)
+                    {
+                        return false;
+                    }
+
+                    await replay(deadLetter).ConfigureAwait(false);
+                    replayed = true;
+                    return true;
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (replayed)
+            {
+                Interlocked.Decrement(ref _count);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly ValueTask<bool> s_keep = new(false);
+    private static readonly ValueTask<bool> s_remove = new(true);
 
     /// <summary>The queues whose dead-letter queues to read: the query's, or every queue the bus knows.</summary>
     private List<string> QueuesOf(DeadLetterQuery? query)
@@ -196,10 +237,21 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
     /// Reads a queue's dead letters in order, without taking them, on a channel of its own; acknowledges those
     /// <paramref name="remove"/> says to, and closes the channel, which gives the others back in their order.
     /// </summary>
-    private async Task<long> ScanAsync(string queue, Func<DeadLetter, bool> remove, CancellationToken cancellationToken)
+    private async Task<long> ScanAsync(string queue, Func<DeadLetter, ValueTask<bool>> remove, CancellationToken cancellationToken)
     {
         var name = RabbitMqNames.DeadLetters(queue);
-        var channel = await transport.Connections.Publish.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _browsing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        IChannel channel;
+        try
+        {
+            channel = await transport.Connections.Publish.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _browsing.Release();
+            throw;
+        }
+
         long read = 0;
         try
         {
@@ -222,7 +274,7 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
                 }
 
                 read++;
-                if (remove(Read(queue, result)))
+                if (await remove(Read(queue, result)).ConfigureAwait(false))
                 {
                     await channel.BasicAckAsync(result.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
                 }
@@ -238,6 +290,7 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
             }
 
             channel.Dispose();
+            _browsing.Release();
         }
     }
 
@@ -245,11 +298,21 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
     {
         var properties = result.BasicProperties;
         var context = transport.Context;
-        var wire = AmqpMessage.Read(properties, result.Body, result.Exchange, result.RoutingKey, redelivered: false, context.Time);
-        if (!context.Codec.TryDecode(wire, out var envelope, out _, out _))
+        Envelope envelope;
+        var at = DateTimeOffset.UnixEpoch;
+        if (!AmqpMessage.TryRead(properties, result.Body, result.Exchange, result.RoutingKey, redelivered: false, context.Time, out var wire, out var unreadable))
         {
-            // Unreadable here: kept as bytes under the name it came with, so a replay sends it back as it was.
-            envelope = envelope.WithHeaders(MessageHeaders.With(envelope.Headers, AmqpMessage.TypeHeader, wire.TypeName));
+            // Its properties do not read: still listed (so it can be purged), as bytes.
+            envelope = unreadable.Envelope;
+        }
+        else
+        {
+            at = wire.Timestamp;
+            if (!context.Codec.TryDecode(wire, out envelope, out _, out _))
+            {
+                // Unreadable here: kept as bytes under the name it came with, so a replay sends it back as it was.
+                envelope = envelope.WithHeaders(MessageHeaders.With(envelope.Headers, AmqpMessage.TypeHeader, wire.TypeName));
+            }
         }
 
         if (AmqpMessage.HeaderString(properties, IdHeader) is { } id && Guid.TryParse(id, out var deadLetterId))
@@ -271,7 +334,6 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
 
         // Dead-lettered by the broker itself: its reason is the broker's.
         var brokerReason = AmqpMessage.HeaderString(properties, "x-first-death-reason");
-        var at = wire.Timestamp;
         return new DeadLetter(
             envelope.MessageId,
             envelope,

@@ -41,6 +41,11 @@ internal static class RabbitMqTopology
             errors.Add($"Queue '{name}': MaxPriority is {options.MaxPriority}, and quorum queues do not order by priority (RabbitMqOptions.QueueType); use classic queues, or no priority.");
         }
 
+        if (options.FullMode == QueueFullMode.Reject && type == RabbitMqQueueType.Quorum)
+        {
+            errors.Add($"Queue '{name}': FullMode is Reject, and a quorum queue at its limit drops a delayed retry that returns to it without a trace (quorum queues have no reject-publish-dlx); use classic queues, or DropOldest.");
+        }
+
         if (name.StartsWith("amq.", StringComparison.Ordinal))
         {
             errors.Add($"Queue '{name}': names starting with 'amq.' are reserved by RabbitMQ.");
@@ -65,8 +70,10 @@ internal static class RabbitMqTopology
         switch (options.FullMode)
         {
             case QueueFullMode.Reject:
+                // Publishers are refused (a nack) as with reject-publish; and a delayed retry that returns from its wait
+                // queue to a full queue is dead-lettered as overflow, where plain reject-publish would drop it silently.
                 arguments["x-max-length"] = options.Capacity;
-                arguments["x-overflow"] = "reject-publish";
+                arguments["x-overflow"] = "reject-publish-dlx";
                 break;
             case QueueFullMode.DropOldest:
                 arguments["x-max-length"] = options.Capacity;

@@ -28,6 +28,7 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
     private IChannel? _replyChannel;
     private BrokerContext? _context;
     private volatile bool _started;
+    private volatile bool _stopped;
 
     // BusOptions are not taken here: the bus's options validator creates the transport while those options are being made.
     public RabbitMqTransport(IOptions<RabbitMqOptions> options, ILoggerFactory? loggerFactory = null)
@@ -159,34 +160,49 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
 
     public async Task DeleteQueueAsync(string name, Func<Envelope, Task> left, CancellationToken cancellationToken)
     {
-        var prefix = name + ".retry.";
-        var queues = new List<string> { name };
-        foreach (var wait in _waitQueues.Keys)
+        // The retries first, from every rung (another instance may have forwarded them), then the queue they return to.
+        foreach (var rung in RetryDelays.Rungs)
         {
-            if (wait.StartsWith(prefix, StringComparison.Ordinal))
+            var wait = RabbitMqNames.Wait(name, rung);
+            if (await TakeWhatIsLeftAsync(wait, left, cancellationToken).ConfigureAwait(false))
             {
-                queues.Add(wait);
+                await RunTopologyAsync(channel => channel.QueueDeleteAsync(wait, ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
             }
+
+            _waitQueues.TryRemove(wait, out _);
         }
 
-        foreach (var queue in queues)
+        // Deleted only when empty: a message that arrived after the last take (a send by name) is taken next round.
+        for (var round = 1; await TakeWhatIsLeftAsync(name, left, cancellationToken).ConfigureAwait(false); round++)
         {
-            await TakeWhatIsLeftAsync(queue, left, cancellationToken).ConfigureAwait(false);
-            await RunTopologyAsync(channel => channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
-            _waitQueues.TryRemove(queue, out _);
+            try
+            {
+                await RunTopologyAsync(channel => channel.QueueDeleteAsync(name, ifUnused: false, ifEmpty: true, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationInterruptedException exception) when (exception.ShutdownReason?.ReplyCode == 406 && round < MaxDeletionRounds)
+            {
+                // Not empty after all: take again.
+            }
         }
     }
 
-    /// <summary>Hands each message left in a queue to the bus, acknowledging it only once the bus has it.</summary>
-    private async Task TakeWhatIsLeftAsync(string queue, Func<Envelope, Task> left, CancellationToken cancellationToken)
+    private const int MaxDeletionRounds = 10;
+
+    /// <summary>Hands each message left in a queue to the bus, acknowledging it only once the bus has it; false when there is no such queue.</summary>
+    private async Task<bool> TakeWhatIsLeftAsync(string queue, Func<Envelope, Task> left, CancellationToken cancellationToken)
     {
         var channel = await Connections.Publish.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
             while (await channel.BasicGetAsync(queue, autoAck: false, cancellationToken).ConfigureAwait(false) is { } result)
             {
-                var wire = AmqpMessage.Read(result.BasicProperties, result.Body, result.Exchange, result.RoutingKey, redelivered: false, Context.Time);
-                if (!Context.Codec.TryDecode(wire, out var envelope, out _, out _))
+                Envelope envelope;
+                if (!AmqpMessage.TryRead(result.BasicProperties, result.Body, result.Exchange, result.RoutingKey, redelivered: false, Context.Time, out var wire, out var unreadable))
+                {
+                    envelope = unreadable.Envelope;
+                }
+                else if (!Context.Codec.TryDecode(wire, out envelope, out _, out _))
                 {
                     envelope = envelope.WithHeaders(MessageHeaders.With(envelope.Headers, AmqpMessage.TypeHeader, wire.TypeName));
                 }
@@ -194,10 +210,13 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
                 await left(envelope).ConfigureAwait(false);
                 await channel.BasicAckAsync(result.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
             }
+
+            return true;
         }
         catch (OperationInterruptedException exception) when (exception.ShutdownReason?.ReplyCode == 404)
         {
             // Not on the broker: nothing left in it.
+            return false;
         }
         finally
         {
@@ -296,6 +315,7 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _started = false;
+        _stopped = true;
         foreach (var consumer in _consumers.Keys)
         {
             await consumer.CloseAsync().ConfigureAwait(false);
@@ -326,6 +346,12 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
         var retriedOnOpenConnection = false;
         while (true)
         {
+            if (_stopped)
+            {
+                // Late work of a stopped bus (a consumer the stop gave up on answering its request, say).
+                throw new TransportUnavailableException("The RabbitMQ transport has stopped with its bus; the message was not sent.");
+            }
+
             try
             {
                 var channel = onReplyChannel
@@ -348,6 +374,8 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
                     continue;
                 }
 
+                // The connection's loss may not be signalled yet: a short pause, so this loop never spins.
+                await Task.Delay(OutagePause, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 var left = _options.PublishTimeout - Stopwatch.GetElapsedTime(started);
                 if (left <= TimeSpan.Zero || !await Connections.WaitForPublishAsync(left, cancellationToken).ConfigureAwait(false))
                 {
@@ -358,6 +386,8 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
             }
         }
     }
+
+    private static readonly TimeSpan OutagePause = TimeSpan.FromMilliseconds(50);
 
     private static bool IsConnectionProblem(Exception exception) =>
         exception is AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException or ObjectDisposedException

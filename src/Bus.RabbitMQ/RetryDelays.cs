@@ -16,6 +16,9 @@ internal static class RetryDelays
         TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(6), TimeSpan.FromHours(12), TimeSpan.FromDays(1),
     ];
 
+    /// <summary>Every rung, shortest first.</summary>
+    public static IReadOnlyList<TimeSpan> Rungs => s_rungs;
+
     /// <summary>The rung a delay waits on: the smallest at least as long, or the top one.</summary>
     public static TimeSpan RungFor(TimeSpan delay)
     {

@@ -19,7 +19,7 @@ public sealed class BrokerTopologyTests(BrokerVhost vhost) : IClassFixture<Broke
         var arguments = await vhost.QueueArgumentsAsync(queue);
 
         arguments["x-max-length"].GetInt32().Should().Be(5);
-        arguments["x-overflow"].GetString().Should().Be("reject-publish");
+        arguments["x-overflow"].GetString().Should().Be("reject-publish-dlx");
         arguments.Should().NotContainKey("x-max-priority").And.NotContainKey("x-message-ttl").And.NotContainKey("x-single-active-consumer");
     }
 
@@ -105,7 +105,7 @@ public sealed class BrokerTopologyTests(BrokerVhost vhost) : IClassFixture<Broke
         var queue = Names.Unique("quorum");
         await using var bus = await RabbitBus.StartAsync(
             vhost,
-            b => b.AddQueue(queue, q => (q.Capacity, q.FullMode) = (10, QueueFullMode.Reject)),
+            b => b.AddQueue(queue, q => (q.Capacity, q.FullMode) = (10, QueueFullMode.DropOldest)),
             rabbit: o => o.QueueType = RabbitMqQueueType.Quorum);
 
         (await vhost.QueueArgumentsAsync(queue))["x-queue-type"].GetString().Should().Be("quorum");

@@ -14,6 +14,14 @@ internal sealed class DeadLetterReplay(MessageBus bus, BusTopology topology)
         }
 
         var store = bus.DeadLetters.Store;
+        if (bus.Broker is { } broker && store is ITransactionalDeadLetterStore transactional)
+        {
+            return await transactional.ReplayAsync(
+                deadLetterId,
+                deadLetter => PublishReplayAsync(broker, deadLetter, queue ?? deadLetter.Queue, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
+        }
+
         var deadLetter = await store.GetAsync(deadLetterId, cancellationToken).ConfigureAwait(false);
         if (deadLetter is null)
         {
@@ -54,6 +62,14 @@ internal sealed class DeadLetterReplay(MessageBus bus, BusTopology topology)
 
         Log.Replayed(bus.Logger, deadLetterId, envelope.MessageId, target.Name);
         return true;
+    }
+
+    /// <summary>Sends a dead letter back to a queue through the broker, as a first delivery; completes on the confirm.</summary>
+    private async Task PublishReplayAsync(IBrokerTransport broker, DeadLetter deadLetter, string queue, CancellationToken cancellationToken)
+    {
+        var envelope = deadLetter.Envelope.WithDeliveryCount(1).WithHeaders(MessageHeaders.With(deadLetter.Envelope.Headers, RetryHeaders.FirstFailedAt, null));
+        await broker.PublishAsync(envelope, queue, BrokerPublishFlags.Mandatory, cancellationToken).ConfigureAwait(false);
+        Log.Replayed(bus.Logger, deadLetter.Id, envelope.MessageId, queue);
     }
 
     /// <summary>A replay over a broker: sent to the queue through the broker, or put back in the store when the broker refuses it.</summary>

@@ -92,7 +92,7 @@ internal static partial class Log
     [LoggerMessage(44, LogLevel.Debug, "Message {MessageId} ({MessageType}) of queue {Queue} was given back to the broker, which delivers it again")]
     public static partial void DeliveryReturned(ILogger logger, Guid messageId, Type messageType, string queue);
 
-    [LoggerMessage(45, LogLevel.Warning, "The broker did not take the delayed retry of message {MessageId} ({MessageType}) of queue {Queue}; it waits in this process instead, and a restart before it comes due reports it rather than retrying it")]
+    [LoggerMessage(45, LogLevel.Warning, "The broker did not take the delayed retry of message {MessageId} ({MessageType}) of queue {Queue}; it is retried at once instead, its delivery still held")]
     public static partial void RetryForwardFailed(ILogger logger, Exception exception, Guid messageId, Type messageType, string queue);
 
     [LoggerMessage(46, LogLevel.Error, "Answering request {RequestId} through the broker failed; the requester times out")]

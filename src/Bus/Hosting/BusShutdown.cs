@@ -74,6 +74,7 @@ internal sealed class BusShutdown(MessageBus bus, BusTopology topology)
             queue.Ledger.AssertBalanced("stopped");
         }
 
+        await bus.Delayed.WhenForwardedAsync().ConfigureAwait(false);
         bus.Delayed.Ledger.AssertBalanced("stopped");
         var report = await ReportAsync(drained, unprocessed, queues).ConfigureAwait(false);
         if (bus.Broker is { } broker)

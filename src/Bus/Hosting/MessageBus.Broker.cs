@@ -98,24 +98,7 @@ internal sealed partial class MessageBus
         Observers?.Published(envelope);
     }
 
-    /// <summary>A scheduled message came due on a broker: published there, or dead-lettered here when the broker refuses it.</summary>
-    private async Task PublishScheduledToBrokerAsync(Envelope envelope)
-    {
-        try
-        {
-            await PublishToBroker(envelope, null, mandatory: false, null, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception exception)
-        {
-            Log.ScheduledPublishFailed(Logger, exception, envelope.MessageId, envelope.MessageType);
-            try
-            {
-                await DeadLetters.StoreAsync(envelope.Exchange, envelope, DeadLetterReason.Failed, $"it came due and the broker did not take it: {exception.Message}", exception, 0).ConfigureAwait(false);
-            }
-            catch (Exception storeError)
-            {
-                Log.DeliveryBroke(Logger, storeError, envelope.MessageId, envelope.MessageType, envelope.Exchange);
-            }
-        }
-    }
+    /// <summary>A scheduled message came due on a broker: published there; completes on the confirm, throws what the publish throws.</summary>
+    internal ValueTask PublishScheduledToBrokerAsync(in Envelope envelope) =>
+        PublishToBroker(envelope, null, mandatory: false, null, CancellationToken.None);
 }

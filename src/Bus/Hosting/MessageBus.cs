@@ -282,11 +282,6 @@ internal sealed partial class MessageBus : IMessageBus
     /// </summary>
     internal int PublishScheduled(Exchange exchange, in Envelope envelope)
     {
-        if (_broker is not null)
-        {
-            _ = PublishScheduledToBrokerAsync(envelope);
-            return 1;
-        }
 
         var route = exchange.Route(new RoutingContext(envelope.MessageType, envelope.RoutingKey, envelope.Headers));
         if (route.Length == 0)

@@ -334,6 +334,9 @@ internal sealed class BusQueue : IDeliveryTarget
     /// </summary>
     public Task StopConsumingAsync() => _consumer?.StopAsync() ?? Task.CompletedTask;
 
+    /// <summary>Closes the broker's consumer of this queue (its deletion): what it had not settled goes back to the broker.</summary>
+    public Task CloseConsumerAsync() => _consumer?.CloseAsync() ?? Task.CompletedTask;
+
     /// <inheritdoc />
     public bool Deliver(in Envelope envelope, long lease)
     {

@@ -37,6 +37,9 @@ internal sealed class DelayedDeliveries : IDisposable
     private readonly PriorityQueue<Entry, (long DueTimestamp, long Sequence)> _schedule = new();
     private readonly Dictionary<Guid, DateTimeOffset> _publishes = [];
     private readonly List<UnprocessedMessage> _setAside = [];
+
+    // Scheduled messages on their way to a broker (one per message that came due, until confirmed): bounded by the schedule.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _forwarding = new();
     private readonly MessageBus _bus;
     private readonly TimeProvider _time;
     private readonly int _capacity;
@@ -314,6 +317,15 @@ internal sealed class DelayedDeliveries : IDisposable
     private void Publish(Exchange exchange, in Envelope envelope)
     {
         Ledger.Resume(WaitKind.Schedule);
+        if (_bus.Broker is not null)
+        {
+            // Counted here until the broker confirms it: a stop waits for it, and a refusal dead-letters it.
+            var forwarding = ForwardToBrokerAsync(envelope);
+            _forwarding.TryAdd(forwarding, 0);
+            _ = forwarding.ContinueWith(static (task, state) => ((DelayedDeliveries)state!)._forwarding.TryRemove(task, out _), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
+        }
+
         int routed;
         try
         {
@@ -330,11 +342,35 @@ internal sealed class DelayedDeliveries : IDisposable
         Ledger.Settle(routed == 0 ? Outcome.Unroutable : Outcome.Forwarded);
     }
 
-    private async Task DeadLetterAsync(Envelope envelope, Exception routingError)
+    /// <summary>Publishes a scheduled message that came due to the broker; what the broker refuses is dead-lettered.</summary>
+    private async Task ForwardToBrokerAsync(Envelope envelope)
     {
         try
         {
-            await _bus.DeadLetters.StoreAsync(ScheduledQueueName, envelope, DeadLetterReason.RoutingFailed, $"routing it through exchange '{envelope.Exchange}' threw {routingError.GetType().Name}: {routingError.Message}", routingError, 0).ConfigureAwait(false);
+            await _bus.PublishScheduledToBrokerAsync(envelope).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Log.ScheduledPublishFailed(_bus.Logger, exception, envelope.MessageId, envelope.MessageType);
+            await DeadLetterAsync(envelope, exception, $"it came due and the broker did not take it: {exception.Message}").ConfigureAwait(false);
+            return;
+        }
+
+        Ledger.Settle(Outcome.Forwarded);
+    }
+
+    /// <summary>Completes when every scheduled message on its way to the broker has been confirmed or dead-lettered, within a bound.</summary>
+    public Task WhenForwardedAsync() =>
+        Task.WhenAll(_forwarding.Keys).WaitAsync(BusQueue.SettleLimit, TimeProvider.System).ContinueWith(static _ => { }, TaskScheduler.Default);
+
+    private Task DeadLetterAsync(Envelope envelope, Exception routingError) =>
+        DeadLetterAsync(envelope, routingError, $"routing it through exchange '{envelope.Exchange}' threw {routingError.GetType().Name}: {routingError.Message}");
+
+    private async Task DeadLetterAsync(Envelope envelope, Exception routingError, string description)
+    {
+        try
+        {
+            await _bus.DeadLetters.StoreAsync(ScheduledQueueName, envelope, DeadLetterReason.RoutingFailed, description, routingError, 0).ConfigureAwait(false);
             Ledger.SettleDeadLettered(DeadLetterReason.RoutingFailed);
         }
         catch (Exception storeError)

@@ -148,9 +148,17 @@ internal sealed class QueueSettlement
 
         // Waiting for a delayed retry counts as idle: the attempt's span and measurements are done before it waits.
         observer?.End();
-        if (_queue.RetriesWaitInBroker && await ForwardRetryAsync(envelope, next, decision.Delay).ConfigureAwait(false))
+        if (_queue.RetriesWaitInBroker)
         {
-            return null;
+            if (await ForwardRetryAsync(envelope, next, decision.Delay).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            // The broker did not take it: retried at once here instead, its delivery still held, so the message never
+            // lives only in this process's memory.
+            _bus.Observers?.Retrying(next, Name, TimeSpan.Zero);
+            return next;
         }
 
         switch (_bus.Delayed.TrySchedule(_queue, next, decision.Delay))
@@ -287,8 +295,7 @@ internal sealed class QueueSettlement
 
     /// <summary>
     /// Sends a delayed retry to wait in the broker, which returns it to the queue when due (surviving a restart of this
-    /// process); the delivery's lease is acknowledged after. False when the broker did not take it: the retry then
-    /// waits in the process's schedule instead, logged.
+    /// process); the delivery's lease is acknowledged after. False when the broker did not take it, logged.
     /// </summary>
     private async ValueTask<bool> ForwardRetryAsync(Envelope envelope, Envelope next, TimeSpan delay)
     {

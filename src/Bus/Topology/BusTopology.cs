@@ -281,6 +281,8 @@ internal sealed class BusTopology : IBusTopology
 
         if (_bus.Broker is { } owner)
         {
+            await queue.CloseConsumerAsync().ConfigureAwait(false);
+
             // What the broker still holds for the queue is reported and dead-lettered the same way, each before the broker lets it go.
             await owner.DeleteQueueAsync(
                 name,

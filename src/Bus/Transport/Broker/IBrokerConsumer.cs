@@ -12,4 +12,8 @@ internal interface IBrokerConsumer
     /// <summary>Stops taking deliveries (the broker keeps the rest); deliveries already handed over can still be settled.</summary>
     /// <returns>A task that completes when the broker has cancelled the consumer.</returns>
     Task StopAsync();
+
+    /// <summary>Stops and closes the consumer's channel: every delivery not yet settled goes back to the broker.</summary>
+    /// <returns>A task that completes when the channel is closed.</returns>
+    Task CloseAsync();
 }
