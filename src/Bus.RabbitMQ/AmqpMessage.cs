@@ -37,13 +37,19 @@ internal static class AmqpMessage
     /// <summary>The properties of a message to publish; a fresh headers table each time (the client adds to it).</summary>
     public static BasicProperties Properties(WireMessage message, string? replyTo)
     {
+        // Every header costs the broker too: the delivery count goes only when it is not 1, the correlation id only when
+        // it is not the message id (the reader falls back to both).
         var headers = new Dictionary<string, object?>(message.Headers.Count + 4, StringComparer.Ordinal)
         {
             [TimestampHeader] = message.Timestamp.UtcTicks,
-            [DeliveryCountHeader] = message.DeliveryCount,
             [ExchangeHeader] = message.Exchange,
             [RoutingKeyHeader] = message.RoutingKey,
         };
+        if (message.DeliveryCount != 1)
+        {
+            headers[DeliveryCountHeader] = message.DeliveryCount;
+        }
+
         foreach (var (key, value) in message.Headers)
         {
             if (key != RequestHeaders.ReplyTo)
@@ -55,7 +61,7 @@ internal static class AmqpMessage
         var properties = new BasicProperties
         {
             MessageId = message.MessageId.ToString(),
-            CorrelationId = message.CorrelationId.ToString(),
+            CorrelationId = message.CorrelationId == message.MessageId ? null : message.CorrelationId.ToString(),
             Type = message.TypeName,
             ContentType = message.ContentType,
             DeliveryMode = DeliveryModes.Persistent,

@@ -24,6 +24,15 @@ internal sealed class PublishChannels(int count)
         return channel is { IsClosed: false } ? new(channel) : CreateAsync(connection, index, cancellationToken);
     }
 
+    /// <summary>Forgets a channel, so that the next publish on its slot opens another.</summary>
+    public void Discard(IChannel channel)
+    {
+        for (var i = 0; i < _channels.Length; i++)
+        {
+            Interlocked.CompareExchange(ref _channels[i], null, channel);
+        }
+    }
+
     /// <summary>Opens a channel with confirms (for the reply channel, which also consumes).</summary>
     public static Task<IChannel> OpenAsync(IConnection connection, CancellationToken cancellationToken) =>
         connection.CreateChannelAsync(s_confirmed, cancellationToken);

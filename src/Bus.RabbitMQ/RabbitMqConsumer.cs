@@ -42,7 +42,7 @@ internal sealed class RabbitMqConsumer : IBrokerConsumer
         _target = target;
     }
 
-    public void Start() => _started = OpenAsync();
+    public void Start() => _started = OpenAsync(replacing: null);
 
     public ValueTask SettleAsync(long lease, DeliveryOutcome outcome)
     {
@@ -141,12 +141,21 @@ internal sealed class RabbitMqConsumer : IBrokerConsumer
         channel.Dispose();
     }
 
-    /// <summary>Opens a channel and consumes on it, trying again after the recovery interval until it works or the bus stops.</summary>
-    private async Task OpenAsync()
+    /// <summary>
+    /// Opens a channel and consumes on it, trying again after the recovery interval until it works or the bus stops. A
+    /// restart (<paramref name="replacing"/> set) that finds the consumer already replaced does nothing: one channel
+    /// consumes at a time.
+    /// </summary>
+    private async Task OpenAsync(Current? replacing)
     {
         await _restarting.WaitAsync().ConfigureAwait(false);
         try
         {
+            if (replacing is not null && _current != replacing)
+            {
+                return;
+            }
+
             while (!_stopping.IsCancellationRequested)
             {
                 IChannel? channel = null;
@@ -209,7 +218,8 @@ internal sealed class RabbitMqConsumer : IBrokerConsumer
 
     private Task RestartAsync(Current current, string why)
     {
-        if (Volatile.Read(ref _stopped) != 0 || _current != current)
+        // A channel whose consume never started belongs to the opening loop, which sees the failure and tries again.
+        if (Volatile.Read(ref _stopped) != 0 || _current != current || current.Tag is null)
         {
             return Task.CompletedTask;
         }
@@ -220,10 +230,7 @@ internal sealed class RabbitMqConsumer : IBrokerConsumer
         _ = Task.Run(async () =>
         {
             await CloseQuietlyAsync(current.Channel).ConfigureAwait(false);
-            if (_current == current)
-            {
-                await OpenAsync().ConfigureAwait(false);
-            }
+            await OpenAsync(replacing: current).ConfigureAwait(false);
         });
         return Task.CompletedTask;
     }

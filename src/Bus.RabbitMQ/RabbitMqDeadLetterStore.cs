@@ -333,7 +333,7 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
         }
 
         // Dead-lettered by the broker itself: its reason is the broker's.
-        var brokerReason = AmqpMessage.HeaderString(properties, "x-first-death-reason");
+        var brokerReason = LastDeathReason(properties) ?? AmqpMessage.HeaderString(properties, "x-first-death-reason");
         return new DeadLetter(
             envelope.MessageId,
             envelope,
@@ -351,6 +351,22 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
             at,
             at);
     }
+
+    /// <summary>
+    /// Why the broker dead-lettered it last: the newest <c>x-death</c> entry (a retry that expired in its wait queue and
+    /// then overflowed its queue has died twice; the second death is the one that put it here).
+    /// </summary>
+    private static string? LastDeathReason(IReadOnlyBasicProperties properties) =>
+        properties.Headers is { } headers && headers.TryGetValue("x-death", out var deaths)
+            && deaths is System.Collections.IList { Count: > 0 } list && list[0] is IDictionary<string, object?> newest
+            && newest.TryGetValue("reason", out var reason)
+            ? reason switch
+            {
+                byte[] bytes => System.Text.Encoding.UTF8.GetString(bytes),
+                string text => text,
+                _ => null,
+            }
+            : null;
 
     private static DateTimeOffset Time(long? ticks) =>
         ticks is { } value && value is > 0 and <= 3155378975999999999 ? new DateTimeOffset(value, TimeSpan.Zero) : DateTimeOffset.UnixEpoch;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
@@ -29,6 +30,8 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
     private BrokerContext? _context;
     private volatile bool _started;
     private volatile bool _stopped;
+    private readonly Lock _pendingLock = new();
+    private readonly List<Func<IChannel, Task>> _pending = [];
 
     // BusOptions are not taken here: the bus's options validator creates the transport while those options are being made.
     public RabbitMqTransport(IOptions<RabbitMqOptions> options, ILoggerFactory? loggerFactory = null)
@@ -105,7 +108,7 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
             throw;
         }
 
-        _started = true;
+        await DeclarePendingAsync(cancellationToken).ConfigureAwait(false);
         Log.TopologyDeclared(_logger, Connections.Endpoint, context.Exchanges.Count, context.Queues.Count, context.Bindings.Count);
     }
 
@@ -300,9 +303,10 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
             async channel =>
             {
                 waiting += await channel.MessageCountAsync(queue, cancellationToken).ConfigureAwait(false);
-                foreach (var wait in _waitQueues.Keys)
+                foreach (var (wait, declared) in _waitQueues)
                 {
-                    if (wait.StartsWith(prefix, StringComparison.Ordinal))
+                    // Only wait queues the broker has: one still being declared holds nothing yet.
+                    if (declared.IsCompletedSuccessfully && wait.StartsWith(prefix, StringComparison.Ordinal))
                     {
                         waiting += await channel.MessageCountAsync(wait, cancellationToken).ConfigureAwait(false);
                     }
@@ -340,10 +344,16 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
     /// it, up to <see cref="RabbitMqOptions.PublishTimeout"/>, then throws <see cref="TransportUnavailableException"/>.
     /// A publish cut off before its confirm is sent again: at least once, so consumers deduplicate by message id.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask PublishRawAsync(string exchange, string routingKey, bool mandatory, BasicProperties properties, ReadOnlyMemory<byte> body, bool onReplyChannel, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var retriedOnOpenConnection = false;
+
+        // The confirm is awaited for PublishTimeout at most: a channel can hang on its confirms when the broker restarts
+        // under load (rabbitmq-dotnet-client#1930); such a channel is dropped, and the outcome reported as unknown.
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(_options.PublishTimeout);
         while (true)
         {
             if (_stopped)
@@ -352,13 +362,25 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
                 throw new TransportUnavailableException("The RabbitMQ transport has stopped with its bus; the message was not sent.");
             }
 
+            IChannel? channel = null;
             try
             {
-                var channel = onReplyChannel
+                channel = onReplyChannel
                     ? await EnsureReplyChannelAsync(cancellationToken).ConfigureAwait(false)
                     : await _publishChannels.GetAsync(Connections.Publish, cancellationToken).ConfigureAwait(false);
-                await channel.BasicPublishAsync(exchange, routingKey, mandatory, properties, body, cancellationToken).ConfigureAwait(false);
+                await channel.BasicPublishAsync(exchange, routingKey, mandatory, properties, body, bounded.Token).ConfigureAwait(false);
                 return;
+            }
+            catch (OperationCanceledException exception) when (bounded.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                if (channel is not null)
+                {
+                    Discard(channel);
+                }
+
+                throw new TransportUnavailableException(
+                    $"RabbitMQ at {Connections.Endpoint} did not confirm the message within {_options.PublishTimeout} (RabbitMqOptions.PublishTimeout); its outcome is unknown: it may still arrive.",
+                    exception);
             }
             catch (Exception exception) when (IsConnectionProblem(exception) && !cancellationToken.IsCancellationRequested)
             {
@@ -387,12 +409,31 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
         }
     }
 
+    /// <summary>Drops a channel that stopped confirming, so the next publish opens a new one; closing it frees what waits on it.</summary>
+    private void Discard(IChannel channel)
+    {
+        _publishChannels.Discard(channel);
+        Interlocked.CompareExchange(ref _replyChannel, null, channel);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await channel.AbortAsync().ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is AlreadyClosedException or OperationInterruptedException or ObjectDisposedException)
+            {
+                // Gone already.
+            }
+        });
+    }
+
     private static readonly TimeSpan OutagePause = TimeSpan.FromMilliseconds(50);
 
     private static bool IsConnectionProblem(Exception exception) =>
         exception is AlreadyClosedException or OperationInterruptedException or BrokerUnreachableException or ObjectDisposedException
         || exception is IOException;
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask PublishEnvelopeAsync(Envelope envelope, string? queue, BrokerPublishFlags flags, BasicProperties properties, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         var request = (flags & BrokerPublishFlags.Request) != 0;
@@ -449,12 +490,47 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Declares what changed while the start was declaring its snapshot, then lets later changes go to the broker at
+    /// once. The declarations are idempotent, so one the snapshot already had costs a round trip, nothing more.
+    /// </summary>
+    private async Task DeclarePendingAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            List<Func<IChannel, Task>> pending;
+            lock (_pendingLock)
+            {
+                if (_pending.Count == 0)
+                {
+                    _started = true;
+                    return;
+                }
+
+                pending = [.. _pending];
+                _pending.Clear();
+            }
+
+            foreach (var declare in pending)
+            {
+                await RunTopologyAsync(declare, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private void RunTopologySync(Func<IChannel, Task> declare)
     {
         if (!_started)
         {
-            // Before the start, the start declares the whole topology as it stands then.
-            return;
+            lock (_pendingLock)
+            {
+                if (!_started)
+                {
+                    // The start is declaring its snapshot: this change goes after it.
+                    _pending.Add(declare);
+                    return;
+                }
+            }
         }
 
         // The bus's topology API is synchronous; declarations are rare and short, so this waits, bounded.

@@ -12,9 +12,18 @@ internal sealed partial class MessageBus
     /// <summary>The broker that routes, or null when the bus routes in process.</summary>
     internal IBrokerTransport? Broker => _broker;
 
+    /// <summary>
+    /// Whether topology changes go to the broker: from the moment the start takes its snapshot of the topology (the
+    /// transport holds those made before it is connected, and declares them after the snapshot).
+    /// </summary>
+    internal bool BrokerTopologyLive => _brokerTopologyLive;
+
+    private volatile bool _brokerTopologyLive;
+
     /// <summary>Connects to the broker and declares the topology as it stands, before the readers start.</summary>
     private Task StartBrokerAsync(CancellationToken cancellationToken)
     {
+        _brokerTopologyLive = true;
         var exchanges = new List<(string, IRoutingStrategy)>();
         var bindings = new List<Binding>();
         foreach (var exchange in _topology.ExchangeObjects)

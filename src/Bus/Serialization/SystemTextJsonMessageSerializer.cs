@@ -58,7 +58,14 @@ public sealed class SystemTextJsonMessageSerializer : IMessageSerializer
     private JsonTypeInfo TypeInfo(Type messageType)
     {
         ArgumentNullException.ThrowIfNull(messageType);
-        return _options.TypeInfoResolver!.GetTypeInfo(messageType, _options)
-            ?? throw new NotSupportedException($"The serializer's JsonSerializerContext does not know {messageType}: add [JsonSerializable(typeof({messageType.Name}))] to it.");
+        try
+        {
+            // The options' own cache: asking the resolver directly would build the type's metadata again every time.
+            return _options.GetTypeInfo(messageType);
+        }
+        catch (NotSupportedException exception)
+        {
+            throw new NotSupportedException($"The serializer's JsonSerializerContext does not know {messageType}: add [JsonSerializable(typeof({messageType.Name}))] to it.", exception);
+        }
     }
 }

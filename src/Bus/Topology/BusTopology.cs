@@ -151,7 +151,7 @@ internal sealed class BusTopology : IBusTopology
             }
 
             var queue = new BusQueue(_bus, name, options, _transport);
-            if (_bus.State == BusState.Running)
+            if (_bus.BrokerTopologyLive)
             {
                 _bus.Broker?.DeclareQueue(name, queue.Options);
             }
@@ -207,7 +207,7 @@ internal sealed class BusTopology : IBusTopology
             throw new ArgumentException($"Binding {binding}: {problem}.", nameof(binding));
         }
 
-        if (_bus.State == BusState.Running)
+        if (_bus.BrokerTopologyLive)
         {
             _bus.Broker?.Bind(binding);
         }
@@ -219,7 +219,7 @@ internal sealed class BusTopology : IBusTopology
     {
         ArgumentNullException.ThrowIfNull(binding);
         var exchange = GetExchange(binding.Exchange);
-        if (_bus.State == BusState.Running)
+        if (_bus.BrokerTopologyLive)
         {
             _bus.Broker?.Unbind(binding);
         }
@@ -429,7 +429,7 @@ internal sealed class BusTopology : IBusTopology
         }
 
         var exchange = new Exchange(name, strategy, RoutingStrategies.TypeOf(strategy), _routingCacheSize);
-        if (_bus.State == BusState.Running)
+        if (_bus.BrokerTopologyLive)
         {
             // Declared on the broker before any publish can use it; the start declares the ones made before it.
             _bus.Broker?.DeclareExchange(name, strategy);

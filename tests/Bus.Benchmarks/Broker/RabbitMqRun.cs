@@ -40,11 +40,14 @@ internal static class RabbitMqRun
     public const int RawPublishChannels = 2;
 
     private const int WarmUpMessages = 2_000;
+    private const int WarmUpRoundTrips = 500;
+    private const int Raw = 0, Bus = 1, MassTransit = 2;
 
     /// <summary>How long any step may take: a measured run takes seconds.</summary>
     private static readonly TimeSpan StepLimit = TimeSpan.FromSeconds(60);
-    private const int WarmUpRoundTrips = 500;
-    private const int Raw = 0, Bus = 1, MassTransit = 2;
+
+    /// <summary>How long a measured run waits for other processes to leave the machine quiet.</summary>
+    private static readonly TimeSpan QuietLimit = TimeSpan.FromSeconds(60);
 
     public static async Task<int> RunAsync(int rounds)
     {
@@ -120,7 +123,7 @@ internal static class RabbitMqRun
                     sampler.Start();
                     var allocated = GC.GetTotalAllocatedBytes(precise: true);
                     var start = Stopwatch.GetTimestamp();
-                    await harness.PublishAndWaitAsync(Messages);
+                    await Bounded(harness.PublishAndWaitAsync(Messages), c.Name, "publishing and consuming");
                     var elapsed = Stopwatch.GetElapsedTime(start);
                     var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
                     var types = sampler.Stop(bytes);
@@ -133,7 +136,7 @@ internal static class RabbitMqRun
                 }
                 finally
                 {
-                    await harness.DisposeAsync();
+                    await Bounded(harness.DisposeAsync().AsTask(), c.Name, "stopping");
                 }
             }
             finally
@@ -213,6 +216,7 @@ internal static class RabbitMqRun
 
                 // The consumer's registration and the connections' first exchanges settle before the clock starts.
                 await Task.Delay(TimeSpan.FromMilliseconds(250));
+                await WaitForQuietAsync();
                 var (cpu, brokerCpu, machineCpu) = (CpuClock.Process(), CpuClock.Broker(), CpuClock.Machine());
                 var allocated = GC.GetTotalAllocatedBytes(precise: true);
                 var start = Stopwatch.GetTimestamp();
@@ -255,6 +259,7 @@ internal static class RabbitMqRun
             {
                 await harness.StartAsync();
                 await Bounded(RoundTripsAsync(harness, RoundTripWarmUp, null), c.Name, "the round trips' warm-up");
+                await WaitForQuietAsync();
                 var microseconds = new double[RoundTrips];
                 var (cpu, brokerCpu, machineCpu) = (CpuClock.Process(), CpuClock.Broker(), CpuClock.Machine());
                 var clock = Stopwatch.GetTimestamp();
@@ -320,6 +325,36 @@ internal static class RabbitMqRun
         }
     }
 
+    /// <summary>
+    /// Waits, at most <see cref="QuietLimit"/>, until other processes (not this one, not the broker) use less than 5% of
+    /// the machine over half a second, so a measured run does not start while other work shares the 2 vCPUs; prints how
+    /// long it waited when it had to. The per-run "others" figures show what happened during the run itself.
+    /// </summary>
+    private static async Task WaitForQuietAsync()
+    {
+        var start = Stopwatch.GetTimestamp();
+        var others = 0.0;
+        while (Stopwatch.GetElapsedTime(start) < QuietLimit)
+        {
+            var (cpu, brokerCpu, machineCpu) = (CpuClock.Process(), CpuClock.Broker(), CpuClock.Machine());
+            var window = Stopwatch.GetTimestamp();
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            var busy = CpuClock.Machine() - machineCpu - (CpuClock.Process() - cpu) - (CpuClock.Broker() - brokerCpu);
+            others = busy / (Stopwatch.GetElapsedTime(window) * Environment.ProcessorCount);
+            if (others < 0.05)
+            {
+                if (Stopwatch.GetElapsedTime(start) > TimeSpan.FromSeconds(1))
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// waited {Stopwatch.GetElapsedTime(start).TotalSeconds:0} s for other processes to leave the machine quiet"));
+                }
+
+                return;
+            }
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// other processes still used {others:P0} of the machine after {QuietLimit.TotalSeconds:0} s; measuring anyway"));
+    }
+
     /// <summary>Round trips one after another; each one's time in <paramref name="microseconds"/> when given.</summary>
     private static async Task RoundTripsAsync(IRoundTripHarness harness, int count, double[]? microseconds)
     {
@@ -353,15 +388,14 @@ internal static class RabbitMqRun
     private static void Print(Contender[] contenders, int rounds)
     {
         static string N(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+        static string D(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
         static string F(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
-        static string Range(List<double> values, Func<double, string> format) => $"{format(values.Min())}–{format(values.Max())}";
+        static string M(List<double> values, Func<double, string> format) => $"{format(InterleavedRounds.Median(values))} ({format(values.Min())}–{format(values.Max())})";
         static List<double> Ratios(List<double> over, List<double> under) => [.. over.Zip(under, (o, u) => o / u)];
-        string Verdict(List<double> ratios, double goal) => InterleavedRounds.Median(ratios) >= goal ? "met" : "missed";
+        static string Verdict(List<double> ratios, double goal) => InterleavedRounds.Median(ratios) >= goal ? "met" : "missed";
 
         Console.WriteLine();
-        Console.WriteLine($"RabbitMQ run: medians of {rounds} interleaved rounds (range in brackets); B = all the process allocated, every thread");
-        static string M(List<double> values, Func<double, string> format) => $"{format(InterleavedRounds.Median(values))} ({Range(values, format)})";
-        static string D(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+        Console.WriteLine($"RabbitMQ run: medians of {rounds} interleaved rounds (range in brackets); B = all the process allocated, every thread; CPU = this process's and the broker's per message");
         Console.WriteLine($"| {"contender",-15} | {"msg/s",22} | {"B/msg",22} | {"CPU µs/msg: client",20} | {"broker",18} | {"round trip p50 µs",20} | {"round trip p99 µs",22} | {"B/round trip",22} |");
         Console.WriteLine($"| {new string('-', 15)} | {new string('-', 21)}: | {new string('-', 21)}: | {new string('-', 19)}: | {new string('-', 17)}: | {new string('-', 19)}: | {new string('-', 21)}: | {new string('-', 21)}: |");
         foreach (var c in contenders)
@@ -408,10 +442,4 @@ internal static class RabbitMqRun
 
         public List<double> RoundTripBytes { get; } = [];
     }
-}
-
-/// <summary>A broker throughput harness whose consumer counts down (so a run can check it ran once per message).</summary>
-public interface IBrokerThroughputHarness : IThroughputHarness
-{
-    Countdown Countdown { get; }
 }

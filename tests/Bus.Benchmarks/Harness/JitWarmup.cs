@@ -44,5 +44,7 @@ internal static class JitWarmup
                 return;
             }
         }
+
+        Console.WriteLine($"// JitWarmup: stopped at the {Limit.TotalSeconds:0} s limit, the JIT still compiling");
     }
 }

@@ -2,7 +2,7 @@ using System.Text.Json;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
-namespace Bus.Benchmarks.Peers;
+namespace Bus.Benchmarks;
 
 /// <summary>
 /// The raw RabbitMQ.Client 7 baseline for the broker throughput scenario, written as its documentation shows: two
