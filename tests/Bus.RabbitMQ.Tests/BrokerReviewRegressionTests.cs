@@ -91,6 +91,41 @@ public sealed class BrokerReviewRegressionTests(BrokerVhost vhost) : IClassFixtu
         (await vhost.CountReadyViaAmqpAsync(queue)).Should().Be(0, "every message consumed was acknowledged; none comes back for the next instance");
     }
 
+    // E11: a queue declared while the bus was starting was never declared on the broker, and its consumer's message type,
+    // unknown to the codec built at the start, was dead-lettered as UnknownMessageType.
+    [Fact]
+    public async Task A_queue_and_consumer_declared_while_the_bus_starts_are_declared_on_the_broker_and_consumed()
+    {
+        await RabbitMqBroker.RequireAsync();
+        var late = Names.Unique("late");
+        await using var bus = RabbitBus.Create(vhost, b => b.AddQueue(Names.Unique("early")));
+        var starting = bus.Bus.StartAsync();
+        bus.Bus.Topology.DeclareQueue(late);
+        bus.Bus.Topology.AddConsumer<TestConsumer<Order>>(late);
+        await starting.WaitAsync(BrokerVhost.Timeout);
+
+        (await vhost.QueueExistsAsync(late)).Should().BeTrue();
+        await bus.Bus.SendAsync(late, new Order(1));
+        await bus.Probe.Consumed.WhenCountAsync(1);
+    }
+
+    // A consumer added at run time, of a message type no consumer had at the start, reads its messages: the codec
+    // learns the type when the consumer is added.
+    [Fact]
+    public async Task A_consumer_added_at_run_time_reads_a_message_type_the_bus_did_not_know_at_the_start()
+    {
+        await RabbitMqBroker.RequireAsync();
+        var queue = Names.Unique("runtime");
+        await using var bus = await RabbitBus.StartAsync(vhost, b => b.AddQueue(Names.Unique("other")));
+
+        bus.Bus.Topology.DeclareQueue(queue);
+        bus.Bus.Topology.AddConsumer<TestConsumer<Order>>(queue);
+        await bus.Bus.SendAsync(queue, new Order(7));
+
+        (await bus.Probe.Consumed.WhenCountAsync(1))[0].Message.Should().Be(new Order(7));
+        bus.Probe.DeadLettered.All.Should().BeEmpty();
+    }
+
     /// <summary>The transport's log events these tests count.</summary>
     private const int ConsumerFailedEvent = 1004;
     private const int DeliveryFailedEvent = 1007;

@@ -19,6 +19,10 @@ internal sealed partial class MessageBus
     internal bool BrokerTopologyLive => _brokerTopologyLive;
 
     private volatile bool _brokerTopologyLive;
+    private volatile EnvelopeCodec? _codec;
+
+    /// <summary>Makes a message type known to the broker's codec, for a consumer added once the start has built it.</summary>
+    internal void KnowMessageType(Type messageType) => _codec?.Know([messageType]);
 
     /// <summary>Connects to the broker and declares the topology as it stands, before the readers start.</summary>
     private Task StartBrokerAsync(CancellationToken cancellationToken)
@@ -32,17 +36,19 @@ internal sealed partial class MessageBus
             bindings.AddRange(exchange.GetBindings());
         }
 
+        var serializer = _options.Serializer ?? DefaultSerializer.Create() ?? throw new InvalidOperationException(
+            "BusOptions.Serializer is not set, and this application turned reflection-based JSON off (trimmed or native AOT): set it to new SystemTextJsonMessageSerializer(new JsonSerializerOptions { TypeInfoResolver = YourJsonContext.Default }).");
+
+        // Published before the queues are read: a consumer added from now on makes its types known itself.
+        var codec = new EnvelopeCodec(serializer, new MessageTypeNames(_options.MessageTypes), _options.MaxMessageSize);
+        _codec = codec;
         var queues = new List<(string, QueueOptions)>();
-        var consumed = new List<Type>(_options.MessageTypes);
         foreach (var queue in _topology.QueueList)
         {
             queues.Add((queue.Name, queue.Options));
-            consumed.AddRange(queue.MessageTypes);
+            codec.Know(queue.MessageTypes);
         }
 
-        var serializer = _options.Serializer ?? DefaultSerializer.Create() ?? throw new InvalidOperationException(
-            "BusOptions.Serializer is not set, and this application turned reflection-based JSON off (trimmed or native AOT): set it to new SystemTextJsonMessageSerializer(new JsonSerializerOptions { TypeInfoResolver = YourJsonContext.Default }).");
-        var codec = new EnvelopeCodec(serializer, new MessageTypeNames(consumed), _options.MaxMessageSize);
         return _broker!.StartAsync(new BrokerContext(exchanges, queues, bindings, codec, Requests, _time, Logger, _options.DeadLetterCapacity), cancellationToken);
     }
 

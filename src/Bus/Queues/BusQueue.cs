@@ -254,6 +254,9 @@ internal sealed class BusQueue : IDeliveryTarget
             _registrations = [.. _registrations, registration];
         }
 
+        // Over a broker, a type arriving is read only if the bus knows it.
+        Bus.KnowMessageType(registration.MessageType);
+
         if (Bus.State == BusState.Running)
         {
             StartReaders();

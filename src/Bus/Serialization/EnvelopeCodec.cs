@@ -15,6 +15,9 @@ namespace Bus;
 /// </remarks>
 internal sealed class EnvelopeCodec(IMessageSerializer serializer, MessageTypeNames names, int maxMessageSize)
 {
+    private readonly Lock _lock = new();
+    private volatile MessageTypeNames _names = names;
+
     // Names of types sent but not received here (a publisher needs no declaration): one entry per type the process
     // publishes, so bounded by its code.
     private readonly ConcurrentDictionary<Type, string> _sentNames = new();
@@ -25,7 +28,33 @@ internal sealed class EnvelopeCodec(IMessageSerializer serializer, MessageTypeNa
 
     /// <summary>The name a type travels under, for any type sent.</summary>
     public string NameOf(Type messageType) =>
-        names.TryGetName(messageType, out var name) ? name : _sentNames.GetOrAdd(messageType, MessageTypeNames.NameOf);
+        _names.TryGetName(messageType, out var name) ? name : _sentNames.GetOrAdd(messageType, MessageTypeNames.NameOf);
+
+    /// <summary>
+    /// Adds message types the bus receives from now on (a consumer added at run time): the table is rebuilt, which is
+    /// rare; reads never wait for it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A type travels under a name another known type has.</exception>
+    public void Know(IEnumerable<Type> messageTypes)
+    {
+        lock (_lock)
+        {
+            var known = _names;
+            List<Type>? added = null;
+            foreach (var type in messageTypes)
+            {
+                if (!known.TryGetName(type, out _))
+                {
+                    (added ??= []).Add(type);
+                }
+            }
+
+            if (added is not null)
+            {
+                _names = new MessageTypeNames([.. known.Types, .. added]);
+            }
+        }
+    }
 
     /// <summary>Serializes a message body alone (a reply), refusing one over the size limit.</summary>
     public ReadOnlyMemory<byte> Serialize(object message, Type messageType)
@@ -108,7 +137,7 @@ internal sealed class EnvelopeCodec(IMessageSerializer serializer, MessageTypeNa
             return Fail(message, DeadLetterReason.TooLarge, $"its body is {message.Body.Length} bytes, more than BusOptions.MaxMessageSize ({maxMessageSize})", out envelope, out reason, out description);
         }
 
-        if (!names.TryResolve(message.TypeName, out var messageType))
+        if (!_names.TryResolve(message.TypeName, out var messageType))
         {
             return Fail(message, DeadLetterReason.UnknownMessageType, $"its type '{message.TypeName}' is not a message type of this bus (consume it, or declare it)", out envelope, out reason, out description);
         }
