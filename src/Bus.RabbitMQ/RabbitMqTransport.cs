@@ -326,6 +326,9 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
         }
 
         await _publishChannels.CloseAsync().ConfigureAwait(false);
+
+        // No reply reaches a requester once its reply channel is closed: it fails now rather than at its timeout.
+        _context?.Requests.FailAllRemote("the bus stopped before a response came");
         await CloseQuietlyAsync(_replyChannel).ConfigureAwait(false);
         await CloseQuietlyAsync(_topologyChannel).ConfigureAwait(false);
         await Connections.DisposeAsync().ConfigureAwait(false);

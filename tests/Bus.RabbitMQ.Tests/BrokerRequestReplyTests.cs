@@ -20,6 +20,23 @@ public sealed class BrokerRequestReplyTests(BrokerVhost vhost) : IClassFixture<B
     };
 
     [Fact]
+    public async Task A_request_still_waiting_when_its_bus_stops_fails_then_instead_of_at_its_timeout()
+    {
+        await RabbitMqBroker.RequireAsync();
+        var (exchange, queue) = (Names.Unique("quotes"), Names.Unique("unread"));
+        var bus = await RabbitBus.StartAsync(vhost, b => Quotes(exchange, null)(b.AddQueue(queue).Bind(exchange, queue)));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var request = bus.Bus.RequestAsync<Quote, Price>(new Quote(1), TimeSpan.FromMinutes(5));
+        await bus.Probe.Published.WhenCountAsync(1);
+
+        await bus.DisposeAsync();
+
+        (await request.Invoking(r => r.WaitAsync(BrokerVhost.Timeout)).Should().ThrowAsync<RequestFaultException>())
+            .WithMessage("*stopped before a response came*");
+        started.Elapsed.Should().BeLessThan(BrokerVhost.Timeout);
+    }
+
+    [Fact]
     public async Task A_request_gets_its_response_through_the_broker()
     {
         await RabbitMqBroker.RequireAsync();

@@ -46,6 +46,15 @@ internal sealed class PendingRequests(int capacity)
     public bool TryFaultRemote(Guid requestId, string description) =>
         _pending.TryGetValue(requestId, out var request) && request.TryFaultRemote(description);
 
+    /// <summary>Fails every request still waiting: its replies can no longer arrive (the broker's reply channel is closing).</summary>
+    public void FailAllRemote(string description)
+    {
+        foreach (var (_, request) in _pending)
+        {
+            request.TryFaultRemote(description);
+        }
+    }
+
     /// <summary>Tells the requester that one copy of its request ended in the dead-letter store.</summary>
     public void Fault(DeadLetter deadLetter)
     {
