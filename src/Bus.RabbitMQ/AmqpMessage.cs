@@ -205,8 +205,8 @@ internal static class AmqpMessage
         properties.Headers is { } table && table.TryGetValue(key, out var raw) ? FromAmqp(raw) as string : null;
 
     public static long? HeaderLong(IReadOnlyBasicProperties properties, string key) =>
-        properties.Headers is { } table && table.TryGetValue(key, out var raw) && FromAmqp(raw) is int or long
-            ? Convert.ToInt64(FromAmqp(raw), CultureInfo.InvariantCulture)
+        properties.Headers is { } table && table.TryGetValue(key, out var raw) && raw is int or long
+            ? Convert.ToInt64(raw, CultureInfo.InvariantCulture)
             : null;
 
     private static bool IsBrokerOrBusHeader(string key) =>

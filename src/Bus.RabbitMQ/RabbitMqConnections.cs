@@ -16,7 +16,6 @@ internal sealed class RabbitMqConnections : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private TaskCompletionSource _publishUp = NewSignal();
-    private int _consumeEpoch;
 
     public RabbitMqConnections(RabbitMqOptions options, ILogger logger)
     {
@@ -27,9 +26,6 @@ internal sealed class RabbitMqConnections : IAsyncDisposable
     public IConnection Publish { get; private set; } = null!;
 
     public IConnection Consume { get; private set; } = null!;
-
-    /// <summary>Grows each time the consuming connection is lost: deliveries of an older epoch were returned by the broker.</summary>
-    public int ConsumeEpoch => Volatile.Read(ref _consumeEpoch);
 
     /// <summary>The broker's address without the password, for messages.</summary>
     public string Endpoint => $"{_options.Uri.Scheme}://{_options.Uri.Host}:{(_options.Uri.IsDefaultPort ? 5672 : _options.Uri.Port)}{_options.Uri.AbsolutePath}";
@@ -152,7 +148,6 @@ internal sealed class RabbitMqConnections : IAsyncDisposable
 
     private Task OnConsumeDownAsync(object sender, ShutdownEventArgs args)
     {
-        Interlocked.Increment(ref _consumeEpoch);
         if (args.Initiator == ShutdownInitiator.Application)
         {
             return Task.CompletedTask;

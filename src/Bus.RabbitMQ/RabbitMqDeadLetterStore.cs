@@ -121,33 +121,8 @@ internal sealed class RabbitMqDeadLetterStore(RabbitMqTransport transport) : IDe
         return null;
     }
 
-    public async ValueTask<bool> RemoveAsync(Guid id, CancellationToken cancellationToken = default)
-    {
-        foreach (var queue in QueuesOf(null))
-        {
-            var removed = false;
-            await ScanAsync(
-                queue,
-                deadLetter =>
-                {
-                    if (removed || deadLetter.Id != id)
-                    {
-                        return s_keep;
-                    }
-
-                    removed = true;
-                    return s_remove;
-                },
-                cancellationToken).ConfigureAwait(false);
-            if (removed)
-            {
-                Interlocked.Decrement(ref _count);
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public async ValueTask<bool> RemoveAsync(Guid id, CancellationToken cancellationToken = default) =>
+        await ReplayAsync(id, static _ => Task.CompletedTask, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<int> PurgeAsync(DeadLetterQuery? query = null, CancellationToken cancellationToken = default)
     {

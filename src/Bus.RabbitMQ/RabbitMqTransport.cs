@@ -76,24 +76,9 @@ internal sealed class RabbitMqTransport : IBrokerTransport, IAsyncDisposable
     public void CheckExchange(string name, IRoutingStrategy strategy, List<string> errors) =>
         RabbitMqTopology.CheckExchange(name, strategy, errors);
 
+    /// <remarks>What the broker cannot do was refused before this, by the bus's options validation (<see cref="CheckQueue"/>, <see cref="CheckExchange"/>).</remarks>
     public async Task StartAsync(BrokerContext context, CancellationToken cancellationToken)
     {
-        var errors = new List<string>();
-        foreach (var (name, strategy) in context.Exchanges)
-        {
-            RabbitMqTopology.CheckExchange(name, strategy, errors);
-        }
-
-        foreach (var (name, options) in context.Queues)
-        {
-            RabbitMqTopology.CheckQueue(name, options, _options.QueueType, errors);
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException($"The bus's topology cannot run on RabbitMQ: {string.Join(" ", errors)}");
-        }
-
         _context = context;
         await Connections.OpenAsync(cancellationToken).ConfigureAwait(false);
         try

@@ -35,14 +35,15 @@ internal sealed class DeadLetterReplay(MessageBus bus, BusTopology topology)
             return false;
         }
 
-        var envelope = deadLetter.Envelope.WithDeliveryCount(1).WithHeaders(MessageHeaders.With(deadLetter.Envelope.Headers, RetryHeaders.FirstFailedAt, null));
-        if (target is null)
-        {
-            return await ReplayToBrokerAsync(bus.Broker!, deadLetter, envelope, targetName, cancellationToken).ConfigureAwait(false);
-        }
-
+        var envelope = FirstDelivery(deadLetter);
         try
         {
+            if (target is null)
+            {
+                await PublishReplayAsync(bus.Broker!, deadLetter, targetName, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+
             var status = target.TryEnqueue(envelope, origin: null);
             if (status == EnqueueStatus.Full)
             {
@@ -67,27 +68,14 @@ internal sealed class DeadLetterReplay(MessageBus bus, BusTopology topology)
     /// <summary>Sends a dead letter back to a queue through the broker, as a first delivery; completes on the confirm.</summary>
     private async Task PublishReplayAsync(IBrokerTransport broker, DeadLetter deadLetter, string queue, CancellationToken cancellationToken)
     {
-        var envelope = deadLetter.Envelope.WithDeliveryCount(1).WithHeaders(MessageHeaders.With(deadLetter.Envelope.Headers, RetryHeaders.FirstFailedAt, null));
+        var envelope = FirstDelivery(deadLetter);
         await broker.PublishAsync(envelope, queue, BrokerPublishFlags.Mandatory, cancellationToken).ConfigureAwait(false);
         Log.Replayed(bus.Logger, deadLetter.Id, envelope.MessageId, queue);
     }
 
-    /// <summary>A replay over a broker: sent to the queue through the broker, or put back in the store when the broker refuses it.</summary>
-    private async Task<bool> ReplayToBrokerAsync(IBrokerTransport broker, DeadLetter deadLetter, Envelope envelope, string queue, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await broker.PublishAsync(envelope, queue, BrokerPublishFlags.Mandatory, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await bus.DeadLetters.Store.AddAsync(deadLetter, CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
-
-        Log.Replayed(bus.Logger, deadLetter.Id, envelope.MessageId, queue);
-        return true;
-    }
+    /// <summary>A dead letter as a first delivery again: its delivery count and first failure are reset.</summary>
+    private static Envelope FirstDelivery(DeadLetter deadLetter) =>
+        deadLetter.Envelope.WithDeliveryCount(1).WithHeaders(MessageHeaders.With(deadLetter.Envelope.Headers, RetryHeaders.FirstFailedAt, null));
 
     public async Task<int> ReplayAsync(DeadLetterQuery query, string? queue, CancellationToken cancellationToken)
     {

@@ -87,18 +87,11 @@ internal sealed partial class MessageBus
         }
         catch (UnroutableMessageException)
         {
-            Interlocked.Increment(ref _unroutable);
-            Metrics.RecordUnroutable(queue ?? envelope.Exchange, envelope.MessageType);
-            Log.Unroutable(Logger, envelope.MessageType, queue ?? envelope.Exchange, envelope.RoutingKey);
-            Observers?.Unroutable(envelope);
-            if (mandatory || request is not null)
+            var refused = mandatory || request is not null;
+            CountUnroutable(queue ?? envelope.Exchange, envelope, refused || queue is not null ? null : _topology.TryGetExchange(envelope.Exchange));
+            if (refused)
             {
                 throw;
-            }
-
-            if (queue is null && _topology.TryGetExchange(envelope.Exchange) is { } exchange)
-            {
-                _unroutableWarnings.Warn(exchange, envelope.MessageType, envelope.RoutingKey);
             }
 
             return;

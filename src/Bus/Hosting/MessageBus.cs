@@ -478,19 +478,28 @@ internal sealed partial class MessageBus : IMessageBus
     private ValueTask Unroutable(Exchange exchange, in Envelope envelope, bool mandatory, bool request)
     {
         var messageType = envelope.MessageType;
-        Interlocked.Increment(ref _unroutable);
-        Metrics.RecordUnroutable(exchange.Name, messageType);
-        Log.Unroutable(Logger, messageType, exchange.Name, envelope.RoutingKey);
-        if (!mandatory)
-        {
-            _unroutableWarnings.Warn(exchange, messageType, envelope.RoutingKey);
-        }
-
-        Observers?.Unroutable(envelope);
+        CountUnroutable(exchange.Name, envelope, mandatory ? null : exchange);
         return !mandatory ? default
             : ValueTask.FromException(request
                 ? UnroutableMessageException.NoResponder(messageType, exchange.Name, envelope.RoutingKey)
                 : new UnroutableMessageException(messageType, exchange.Name, envelope.RoutingKey));
+    }
+
+    /// <summary>
+    /// Counts, measures, logs and shows observers a publish that reached no queue; warns (the first time per exchange
+    /// and type) on <paramref name="warnOn"/> when the publisher will not hear of it from an exception.
+    /// </summary>
+    private void CountUnroutable(string destination, in Envelope envelope, Exchange? warnOn)
+    {
+        Interlocked.Increment(ref _unroutable);
+        Metrics.RecordUnroutable(destination, envelope.MessageType);
+        Log.Unroutable(Logger, envelope.MessageType, destination, envelope.RoutingKey);
+        if (warnOn is not null)
+        {
+            _unroutableWarnings.Warn(warnOn, envelope.MessageType, envelope.RoutingKey);
+        }
+
+        Observers?.Unroutable(envelope);
     }
 
     public Task StartAsync(CancellationToken cancellationToken = default)
